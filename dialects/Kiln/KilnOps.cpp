@@ -1,0 +1,537 @@
+//===- KilnOps.cpp - verifiers, folders and custom syntax of kiln ops ------===//
+#include "dialects/Kiln/KilnDialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/FunctionImplementation.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringSet.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+#define GET_OP_CLASSES
+#include "dialects/Kiln/KilnOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// Shared helpers
+//===----------------------------------------------------------------------===//
+
+/// Shape of a tile, or the empty shape for a scalar.
+static ArrayRef<int64_t> shapeOf(Type type) {
+  if (auto tensor = dyn_cast<RankedTensorType>(type))
+    return tensor.getShape();
+  return {};
+}
+
+static Type elementOf(Type type) {
+  if (auto tensor = dyn_cast<RankedTensorType>(type))
+    return tensor.getElementType();
+  return type;
+}
+
+static bool isCastableElement(Type type) {
+  return isMemoryElementType(type) || isa<IndexType>(type);
+}
+
+static std::string shapeString(ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  for (auto [i, d] : llvm::enumerate(shape))
+    s += (i ? "x" : "") + std::to_string(d);
+  return s + "]";
+}
+
+//===----------------------------------------------------------------------===//
+// FuncOp
+//===----------------------------------------------------------------------===//
+
+ParseResult FuncOp::parse(OpAsmParser &parser, OperationState &result) {
+  StringAttr name;
+  if (parser.parseSymbolName(name, SymbolTable::getSymbolAttrName(), result.attributes))
+    return failure();
+  SmallVector<OpAsmParser::Argument> args;
+  SmallVector<Type> resultTypes;
+  SmallVector<DictionaryAttr> resultAttrs;
+  bool isVariadic = false;
+  if (function_interface_impl::parseFunctionSignatureWithArguments(
+          parser, /*allowVariadic=*/false, args, isVariadic, resultTypes, resultAttrs))
+    return failure();
+  Builder &builder = parser.getBuilder();
+  SmallVector<Type> argTypes;
+  SmallVector<Attribute> names;
+  for (auto [index, arg] : llvm::enumerate(args)) {
+    argTypes.push_back(arg.type);
+    // Keep the source names: launchers, metadata and grid rules refer to them.
+    StringRef ssa = arg.ssaName.name.drop_front();
+    bool numeric = !ssa.empty() && llvm::all_of(ssa, [](char c) { return isdigit(c); });
+    names.push_back(builder.getStringAttr(
+        ssa.empty() || numeric ? "arg" + std::to_string(index) : ssa.str()));
+  }
+  result.addAttribute(getFunctionTypeAttrName(result.name),
+                      TypeAttr::get(builder.getFunctionType(argTypes, resultTypes)));
+  if (parser.parseOptionalAttrDictWithKeyword(result.attributes))
+    return failure();
+  if (!result.attributes.get(getParamNamesAttrName(result.name)))
+    result.addAttribute(getParamNamesAttrName(result.name), builder.getArrayAttr(names));
+  call_interface_impl::addArgAndResultAttrs(builder, result, args, resultAttrs,
+                                            getArgAttrsAttrName(result.name),
+                                            getResAttrsAttrName(result.name));
+  Region *body = result.addRegion();
+  SMLoc bodyLoc = parser.getCurrentLocation();
+  if (parser.parseRegion(*body, args, /*enableNameShadowing=*/false))
+    return failure();
+  if (body->empty())
+    return parser.emitError(bodyLoc, "kernel body cannot be empty");
+  return success();
+}
+
+void FuncOp::print(OpAsmPrinter &p) {
+  p << ' ';
+  p.printSymbolName(getSymName());
+  function_interface_impl::printFunctionSignature(p, *this, getArgumentTypes(),
+                                                  /*isVariadic=*/false, getResultTypes());
+  // Parameter names are printed as the block arguments' names; keep them out of the
+  // attribute dictionary when they are exactly what the parser would derive.
+  function_interface_impl::printFunctionAttributes(
+      p, *this,
+      {getFunctionTypeAttrName(), getArgAttrsAttrName(), getResAttrsAttrName(),
+       getParamNamesAttrName()});
+  p << ' ';
+  p.printRegion(getBody(), /*printEntryBlockArgs=*/false, /*printBlockTerminators=*/true);
+}
+
+void FuncOp::getAsmBlockArgumentNames(Region &region, OpAsmSetValueNameFn setNameFn) {
+  if (&region != &getBody() || region.empty())
+    return;
+  for (auto [index, arg] : llvm::enumerate(region.front().getArguments()))
+    setNameFn(arg, getParamName(index));
+}
+
+std::string FuncOp::getParamName(unsigned index) {
+  if (auto names = getParamNamesAttr())
+    if (index < names.size())
+      if (auto str = dyn_cast<StringAttr>(names[index]))
+        return str.str();
+  return "arg" + std::to_string(index);
+}
+
+SmallVector<std::string> FuncOp::getParamNameList() {
+  SmallVector<std::string> names;
+  for (unsigned i = 0, e = getNumArguments(); i < e; ++i)
+    names.push_back(getParamName(i));
+  return names;
+}
+
+bool FuncOp::isConstexprParam(unsigned index) {
+  return static_cast<bool>(getArgAttr(index, kConstexprAttrName));
+}
+
+LogicalResult FuncOp::verify() {
+  if (!getResultTypes().empty())
+    return emitOpError("kernels return nothing; write results through memory");
+  if (getBody().empty())
+    return emitOpError("kernel must have a body");
+  if (auto names = getParamNamesAttr()) {
+    if (names.size() != getNumArguments())
+      return emitOpError("has ") << names.size() << " parameter names for "
+                                 << getNumArguments() << " parameters";
+    llvm::StringSet<> seen;
+    for (auto name : names.getAsValueRange<StringAttr>())
+      if (!seen.insert(name).second)
+        return emitOpError("parameter name '") << name << "' is used twice";
+  }
+  SmallVector<std::string> intParams;
+  for (auto [index, type] : llvm::enumerate(getArgumentTypes())) {
+    bool scalar = isa<IntegerType, FloatType>(type);
+    if (!scalar && !isa<PtrType, DescType>(type))
+      return emitOpError("parameter ")
+             << index << " has type " << type
+             << "; kernel parameters are pointers, descriptors, integers or floats";
+    if (auto intType = dyn_cast<IntegerType>(type)) {
+      if (!intType.isSignless() || (intType.getWidth() != 1 && intType.getWidth() != 8 &&
+                                    intType.getWidth() != 16 && intType.getWidth() != 32 &&
+                                    intType.getWidth() != 64))
+        return emitOpError("integer parameter ")
+               << index << " must be i1, i8, i16, i32 or i64, got " << type;
+      intParams.push_back(getParamName(index));
+    }
+    if (auto floatType = dyn_cast<FloatType>(type))
+      if (!isa<Float16Type, BFloat16Type, Float32Type, Float64Type>(floatType))
+        return emitOpError("float parameter ")
+               << index << " must be f16, bf16, f32 or f64, got " << type;
+    if (Attribute attr = getArgAttr(index, kConstexprAttrName)) {
+      if (!scalar)
+        return emitOpError("parameter ")
+               << index << " is marked kiln.constexpr but only scalars can be bound";
+      if (!isa<UnitAttr>(attr))
+        return emitOpError("kiln.constexpr is a unit attribute");
+    }
+  }
+  if (auto grid = getGridAttr()) {
+    if (grid.empty() || grid.size() > 3)
+      return emitOpError("grid has ") << grid.size() << " entries; expected 1 to 3";
+    for (auto expr : grid.getAsValueRange<StringAttr>()) {
+      std::string error = checkGridExpr(expr, intParams);
+      if (!error.empty())
+        return emitOpError("invalid grid expression: ") << error;
+    }
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Tile construction and shape manipulation
+//===----------------------------------------------------------------------===//
+
+LogicalResult IotaOp::verify() {
+  auto type = getResult().getType();
+  if (type.getRank() != 1)
+    return emitOpError("result must be a 1-D tile, got rank ") << type.getRank();
+  unsigned width = type.getElementType().getIntOrFloatBitWidth();
+  if (width < 64 && type.getDimSize(0) - 1 > (int64_t(1) << (width - 1)) - 1)
+    return emitOpError("tile of ") << type.getDimSize(0) << " elements overflows "
+                                   << type.getElementType();
+  return success();
+}
+
+OpFoldResult SplatOp::fold(FoldAdaptor adaptor) {
+  if (auto value = dyn_cast_if_present<TypedAttr>(adaptor.getInput()))
+    if (isa<IntegerAttr, FloatAttr>(value))
+      return SplatElementsAttr::get(getType(), value);
+  return {};
+}
+
+LogicalResult BroadcastOp::verify() {
+  auto in = getInput().getType(), out = getResult().getType();
+  if (in.getRank() != out.getRank())
+    return emitOpError("input rank ") << in.getRank() << " differs from result rank "
+                                      << out.getRank() << "; use kiln.expand_dims first";
+  for (int64_t i = 0; i < in.getRank(); ++i)
+    if (in.getDimSize(i) != out.getDimSize(i) && in.getDimSize(i) != 1)
+      return emitOpError("dimension ") << i << " of size " << in.getDimSize(i)
+                                       << " cannot broadcast to " << out.getDimSize(i);
+  return success();
+}
+
+OpFoldResult BroadcastOp::fold(FoldAdaptor adaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  if (auto splat = dyn_cast_if_present<SplatElementsAttr>(adaptor.getInput()))
+    return splat.resizeSplat(getType());
+  return {};
+}
+
+LogicalResult ExpandDimsOp::verify() {
+  auto in = getInput().getType(), out = getResult().getType();
+  int64_t axis = getAxis();
+  if (axis < 0 || axis > in.getRank())
+    return emitOpError("axis ") << axis << " out of range [0, " << in.getRank() << "]";
+  SmallVector<int64_t> expected(in.getShape());
+  expected.insert(expected.begin() + axis, 1);
+  if (out.getShape() != ArrayRef<int64_t>(expected))
+    return emitOpError("result shape ") << shapeString(out.getShape()) << " should be "
+                                        << shapeString(expected);
+  return success();
+}
+
+LogicalResult ReshapeOp::verify() {
+  if (getInput().getType().getNumElements() != getResult().getType().getNumElements())
+    return emitOpError("cannot reshape ")
+           << getInput().getType().getNumElements() << " elements into "
+           << getResult().getType().getNumElements();
+  return success();
+}
+
+OpFoldResult ReshapeOp::fold(FoldAdaptor adaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  if (auto producer = getInput().getDefiningOp<ReshapeOp>()) {
+    getInputMutable().assign(producer.getInput());
+    return getResult();
+  }
+  if (auto splat = dyn_cast_if_present<SplatElementsAttr>(adaptor.getInput()))
+    return splat.resizeSplat(getType());
+  return {};
+}
+
+LogicalResult TransposeOp::verify() {
+  auto in = getInput().getType(), out = getResult().getType();
+  ArrayRef<int32_t> order = getOrder();
+  if ((int64_t)order.size() != in.getRank())
+    return emitOpError("order has ") << order.size() << " entries for a rank-"
+                                     << in.getRank() << " tile";
+  SmallVector<bool> seen(order.size(), false);
+  for (int32_t d : order) {
+    if (d < 0 || d >= (int32_t)order.size() || seen[d])
+      return emitOpError("order must be a permutation of 0..") << order.size() - 1;
+    seen[d] = true;
+  }
+  if (out.getRank() != in.getRank())
+    return emitOpError("result rank differs from input rank");
+  for (auto [i, d] : llvm::enumerate(order))
+    if (out.getDimSize(i) != in.getDimSize(d))
+      return emitOpError("result dimension ") << i << " should be " << in.getDimSize(d);
+  return success();
+}
+
+LogicalResult CastOp::verify() {
+  Type in = getInput().getType(), out = getResult().getType();
+  if (isa<RankedTensorType>(in) != isa<RankedTensorType>(out) ||
+      shapeOf(in) != shapeOf(out))
+    return emitOpError("input and result must both be scalars or tiles of one shape");
+  if (auto tile = dyn_cast<RankedTensorType>(in); tile && !tile.hasStaticShape())
+    return emitOpError("tiles must have a static shape");
+  Type inElem = elementOf(in), outElem = elementOf(out);
+  if (!isCastableElement(inElem) || !isCastableElement(outElem))
+    return emitOpError("cannot cast ")
+           << inElem << " to " << outElem
+           << "; supported: integers of 1-64 bits, f8E4M3FN, f8E5M2, f16, bf16, f32, f64";
+  if (getIsUnsigned() && !isa<IntegerType>(inElem) && !isa<IntegerType>(outElem))
+    return emitOpError("'unsigned' needs an integer on one side");
+  return success();
+}
+
+OpFoldResult CastOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// Memory
+//===----------------------------------------------------------------------===//
+
+LogicalResult MakeDescOp::verify() {
+  DescType desc = getResult().getType();
+  if (getBase().getType().getPointee() != desc.getElementType())
+    return emitOpError("pointer to ") << getBase().getType().getPointee()
+                                      << " cannot describe elements of "
+                                      << desc.getElementType();
+  if (getShape().size() != desc.getRank() || getStrides().size() != desc.getRank())
+    return emitOpError("a rank-") << desc.getRank() << " descriptor needs "
+                                  << desc.getRank() << " sizes and strides, got "
+                                  << getShape().size() << " and " << getStrides().size();
+  return success();
+}
+
+/// Checks offsets and the tile of a block access through a descriptor.
+static LogicalResult verifyBlockAccess(Operation *op, DescType desc, ValueRange offsets,
+                                       RankedTensorType tile) {
+  if (offsets.size() != desc.getRank())
+    return op->emitOpError("needs ") << desc.getRank() << " offsets for a rank-"
+                                     << desc.getRank() << " descriptor, got "
+                                     << offsets.size();
+  if (tile.getRank() != desc.getRank())
+    return op->emitOpError("tile rank ") << tile.getRank() << " differs from descriptor rank "
+                                         << desc.getRank();
+  if (tile.getElementType() != desc.getElementType())
+    return op->emitOpError("tile element type ") << tile.getElementType()
+                                                 << " differs from descriptor element type "
+                                                 << desc.getElementType();
+  return success();
+}
+
+LogicalResult LoadOp::verify() {
+  if (failed(verifyBlockAccess(*this, getDesc().getType(), getOffsets(),
+                               getResult().getType())))
+    return failure();
+  if (auto padding = getPaddingAttr()) {
+    if (padding.getType() != getDesc().getType().getElementType())
+      return emitOpError("padding of type ") << padding.getType()
+                                             << " does not match element type "
+                                             << getDesc().getType().getElementType();
+    if (!isa<IntegerAttr, FloatAttr>(padding))
+      return emitOpError("padding must be an integer or float constant");
+  }
+  return success();
+}
+
+LogicalResult StoreOp::verify() {
+  return verifyBlockAccess(*this, getDesc().getType(), getOffsets(),
+                           cast<RankedTensorType>(getValue().getType()));
+}
+
+LogicalResult AddPtrOp::verify() {
+  Type ptr = getPtr().getType(), off = getOffset().getType(), res = getResult().getType();
+  Type pointee = cast<PtrType>(elementOf(ptr)).getPointee();
+  if (cast<PtrType>(elementOf(res)).getPointee() != pointee)
+    return emitOpError("result must point to ") << pointee;
+  bool ptrTile = isa<RankedTensorType>(ptr), offTile = isa<RankedTensorType>(off);
+  if (ptrTile && offTile && shapeOf(ptr) != shapeOf(off))
+    return emitOpError("pointer tile ") << shapeString(shapeOf(ptr))
+                                        << " and offset tile " << shapeString(shapeOf(off))
+                                        << " differ in shape";
+  ArrayRef<int64_t> expected = ptrTile ? shapeOf(ptr) : shapeOf(off);
+  if (isa<RankedTensorType>(res) != (ptrTile || offTile) || shapeOf(res) != expected)
+    return emitOpError("result shape should be ") << shapeString(expected);
+  if (getElementBitWidth(pointee) % 8 != 0 && (ptrTile || offTile))
+    return emitOpError("tiles of pointers to sub-byte ")
+           << pointee << " are not addressable; load packed bytes through a descriptor";
+  return success();
+}
+
+/// Checks that an optional mask has the shape of `ptrs`.
+static LogicalResult verifyMask(Operation *op, Value mask, Type ptrs) {
+  if (mask && shapeOf(mask.getType()) != shapeOf(ptrs))
+    return op->emitOpError("mask shape ") << shapeString(shapeOf(mask.getType()))
+                                          << " differs from pointer shape "
+                                          << shapeString(shapeOf(ptrs));
+  if (mask && isa<RankedTensorType>(mask.getType()) != isa<RankedTensorType>(ptrs))
+    return op->emitOpError("mask must be a tile exactly when the pointers are");
+  return success();
+}
+
+LogicalResult GatherOp::verify() {
+  auto ptrs = getPtrs().getType();
+  auto result = getResult().getType();
+  Type pointee = cast<PtrType>(ptrs.getElementType()).getPointee();
+  if (result.getShape() != ptrs.getShape() || result.getElementType() != pointee)
+    return emitOpError("result should be a ") << shapeString(ptrs.getShape()) << " tile of "
+                                              << pointee;
+  if (failed(verifyMask(*this, getMask(), ptrs)))
+    return failure();
+  if (getOther() && getOther().getType() != result)
+    return emitOpError("'other' must have the result type ") << result;
+  if (getOther() && !getMask())
+    return emitOpError("'other' needs a mask");
+  return success();
+}
+
+LogicalResult ScatterOp::verify() {
+  auto ptrs = getPtrs().getType();
+  auto value = cast<RankedTensorType>(getValue().getType());
+  Type pointee = cast<PtrType>(ptrs.getElementType()).getPointee();
+  if (value.getShape() != ptrs.getShape() || value.getElementType() != pointee)
+    return emitOpError("value should be a ") << shapeString(ptrs.getShape()) << " tile of "
+                                             << pointee;
+  return verifyMask(*this, getMask(), ptrs);
+}
+
+LogicalResult AtomicAddOp::verify() {
+  Type ptrs = getPtrs().getType(), value = getValue().getType();
+  Type pointee = cast<PtrType>(elementOf(ptrs)).getPointee();
+  if (isa<RankedTensorType>(ptrs) != isa<RankedTensorType>(value) ||
+      shapeOf(ptrs) != shapeOf(value) || elementOf(value) != pointee)
+    return emitOpError("value must be a ")
+           << (isa<RankedTensorType>(ptrs) ? "tile " + shapeString(shapeOf(ptrs)) + " of "
+                                           : std::string("scalar "))
+           << pointee;
+  if (!pointee.isF32() && !pointee.isF16() && !pointee.isBF16() && !pointee.isInteger(32) &&
+      !pointee.isInteger(64))
+    return emitOpError("atomic add supports f32, f16, bf16, i32 and i64, got ") << pointee;
+  if (getResult().getType() != value)
+    return emitOpError("result must have the value's type ") << value;
+  return verifyMask(*this, getMask(), ptrs);
+}
+
+//===----------------------------------------------------------------------===//
+// Compute
+//===----------------------------------------------------------------------===//
+
+LogicalResult DotOp::verify() {
+  auto a = cast<RankedTensorType>(getA().getType());
+  auto b = cast<RankedTensorType>(getB().getType());
+  auto c = cast<RankedTensorType>(getAcc().getType());
+  int64_t rank = a.getRank();
+  if ((rank != 2 && rank != 3) || b.getRank() != rank || c.getRank() != rank)
+    return emitOpError("operands must all be 2-D, or all 3-D (batched)");
+  if (rank == 3 && (a.getDimSize(0) != b.getDimSize(0) || a.getDimSize(0) != c.getDimSize(0)))
+    return emitOpError("batch sizes differ");
+  int64_t m = a.getDimSize(rank - 2), k = a.getDimSize(rank - 1);
+  int64_t kb = b.getDimSize(rank - 2), n = b.getDimSize(rank - 1);
+  if (k != kb)
+    return emitOpError("K of a (") << k << ") differs from K of b (" << kb << ")";
+  if (c.getDimSize(rank - 2) != m || c.getDimSize(rank - 1) != n)
+    return emitOpError("accumulator shape ") << shapeString(c.getShape()) << " should be "
+                                             << m << "x" << n;
+  Type ea = a.getElementType(), eb = b.getElementType(), ec = c.getElementType();
+  if (ea != eb)
+    return emitOpError("a and b element types differ: ") << ea << " vs " << eb;
+  if (auto intType = dyn_cast<IntegerType>(ea)) {
+    if (intType.getWidth() > 8 || !ec.isInteger(32))
+      return emitOpError("integer dot needs inputs of at most 8 bits and an i32 accumulator");
+  } else if (isa<FloatType>(ea)) {
+    bool ok = ec.isF32() || (ec.isF16() && ea.isF16()) || (ec.isF64() && ea.isF64());
+    if (!ok)
+      return emitOpError("accumulator ") << ec << " cannot accumulate " << ea
+                                         << " products; use f32";
+  } else {
+    return emitOpError("unsupported element type ") << ea;
+  }
+  return success();
+}
+
+/// Shared verifier of reduce and scan: the axis, and exactly one combiner.
+static LogicalResult verifyCombine(Operation *op, RankedTensorType input, int32_t axis,
+                                   std::optional<CombineKind> kind, Region &combiner) {
+  if (axis < 0 || axis >= input.getRank())
+    return op->emitOpError("axis ") << axis << " out of range for a rank-"
+                                    << input.getRank() << " tile";
+  Type elem = input.getElementType();
+  if (kind.has_value() == !combiner.empty())
+    return op->emitOpError("needs exactly one of a built-in kind or a combiner region");
+  if (kind) {
+    if (!isa<IntegerType, FloatType>(elem))
+      return op->emitOpError("built-in combiners need integer or float elements, got ")
+             << elem;
+    return success();
+  }
+  if (!combiner.hasOneBlock())
+    return op->emitOpError("combiner must have one block");
+  Block &block = combiner.front();
+  if (block.getNumArguments() != 2 || block.getArgument(0).getType() != elem ||
+      block.getArgument(1).getType() != elem)
+    return op->emitOpError("combiner must take two ") << elem << " arguments";
+  auto yield = dyn_cast<YieldOp>(block.getTerminator());
+  if (!yield || yield.getValues().size() != 1 || yield.getValues()[0].getType() != elem)
+    return op->emitOpError("combiner must yield one ") << elem;
+  for (Operation &inner : block.without_terminator())
+    if (!isPure(&inner))
+      return inner.emitOpError("is not allowed in a combiner: combiners must be pure");
+  return success();
+}
+
+LogicalResult ReduceOp::verify() {
+  auto input = cast<RankedTensorType>(getInput().getType());
+  if (failed(verifyCombine(*this, input, getAxis(), getKind(), getCombiner())))
+    return failure();
+  Type expected = input.getElementType();
+  if (input.getRank() > 1) {
+    SmallVector<int64_t> shape(input.getShape());
+    shape.erase(shape.begin() + getAxis());
+    expected = RankedTensorType::get(shape, input.getElementType());
+  }
+  if (getResult().getType() != expected)
+    return emitOpError("result type should be ") << expected;
+  return success();
+}
+
+LogicalResult ScanOp::verify() {
+  auto input = cast<RankedTensorType>(getInput().getType());
+  if (failed(verifyCombine(*this, input, getAxis(), getKind(), getCombiner())))
+    return failure();
+  if (getResult().getType() != input)
+    return emitOpError("result type should be ") << input;
+  return success();
+}
+
+void ReduceOp::build(OpBuilder &builder, OperationState &state, Type resultType, Value input,
+                     int32_t axis, CombineKind kind) {
+  state.addOperands(input);
+  state.addAttribute(getAxisAttrName(state.name), builder.getI32IntegerAttr(axis));
+  state.addAttribute(getKindAttrName(state.name),
+                     CombineKindAttr::get(builder.getContext(), kind));
+  state.addRegion();
+  state.addTypes(resultType);
+}
+
+void ScanOp::build(OpBuilder &builder, OperationState &state, Type resultType, Value input,
+                   int32_t axis, CombineKind kind) {
+  state.addOperands(input);
+  state.addAttribute(getAxisAttrName(state.name), builder.getI32IntegerAttr(axis));
+  state.addAttribute(getKindAttrName(state.name),
+                     CombineKindAttr::get(builder.getContext(), kind));
+  state.addRegion();
+  state.addTypes(resultType);
+}
