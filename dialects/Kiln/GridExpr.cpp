@@ -188,3 +188,21 @@ std::string mlir::kiln::gridExprToC(llvm::StringRef expr) {
     return "0";
   return value.c;
 }
+
+std::string mlir::kiln::substituteGridParam(llvm::StringRef expr, llvm::StringRef name,
+                                            llvm::StringRef value) {
+  std::string out;
+  for (size_t i = 0; i < expr.size();) {
+    if (std::isalpha((unsigned char)expr[i]) || expr[i] == '_') {
+      size_t j = i;
+      while (j < expr.size() && (std::isalnum((unsigned char)expr[j]) || expr[j] == '_'))
+        ++j;
+      llvm::StringRef token = expr.slice(i, j);
+      out += token == name ? "(" + value.str() + ")" : token.str();
+      i = j;
+    } else {
+      out += expr[i++];
+    }
+  }
+  return out;
+}

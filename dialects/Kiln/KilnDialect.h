@@ -52,6 +52,10 @@ std::string checkGridExpr(llvm::StringRef expr, llvm::ArrayRef<std::string> para
 int64_t evalGridExpr(llvm::StringRef expr, llvm::ArrayRef<std::string> params,
                      llvm::ArrayRef<int64_t> values);
 
+/// Replaces the parameter `name` in a grid expression by the literal `value`.
+std::string substituteGridParam(llvm::StringRef expr, llvm::StringRef name,
+                                llvm::StringRef value);
+
 /// Translates a well-formed grid expression to a C expression over the parameter names.
 std::string gridExprToC(llvm::StringRef expr);
 

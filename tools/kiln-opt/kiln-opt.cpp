@@ -1,8 +1,11 @@
 // kiln-opt: runs Kiln's dialects and passes over .mlir files, for tests and debugging.
 #include "dialects/Kiln/KilnDialect.h"
+#include "kiln/Target/Host.h"
+#include "passes/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
@@ -10,7 +13,10 @@ int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);
   registry.insert<mlir::kiln::KilnDialect>();
+  mlir::registerAllExtensions(registry);
   mlir::registerAllPasses();
+  mlir::kiln::registerKilnPasses();
+  kiln::host::registerHostPipeline();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "Kiln optimizer driver\n", registry));
 }

@@ -1,0 +1,1037 @@
+//===- KilnLowerToHost.cpp - tile IR to tensor/linalg/scf/LLVM for the CPU -===//
+//
+// The host target runs each program instance as ordinary CPU code; the grid is run by
+// the host runtime's thread pool through the entry point this pass generates. Tiles
+// stay tensors here so the upstream bufferization and linalg lowering do the rest.
+//
+#include "dialects/Kiln/KilnDialect.h"
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Func/Transforms/FuncConversions.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/Transforms/Patterns.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_KILNLOWERTOHOST
+#include "passes/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Scalar-or-tile arithmetic helpers. Every helper works on scalars and on tiles, since
+// arith ops are elementwise on tensors.
+//===----------------------------------------------------------------------===//
+
+/// `like` with its element type replaced by `elem` (a tile stays a tile).
+Type withElement(Type like, Type elem) {
+  if (auto tile = dyn_cast<RankedTensorType>(like))
+    return tile.clone(elem);
+  return elem;
+}
+
+Type elementOf(Type type) {
+  if (auto tile = dyn_cast<RankedTensorType>(type))
+    return tile.getElementType();
+  return type;
+}
+
+/// An integer or float constant of type `type` (splat when a tile).
+Value constantLike(OpBuilder &b, Location loc, Type type, double value) {
+  Type elem = elementOf(type);
+  TypedAttr attr;
+  if (auto intType = dyn_cast<IntegerType>(elem))
+    attr = b.getIntegerAttr(intType, APInt(intType.getWidth(), (int64_t)value, true));
+  else if (isa<IndexType>(elem))
+    attr = b.getIndexAttr((int64_t)value);
+  else
+    attr = b.getFloatAttr(elem, value);
+  if (auto tile = dyn_cast<RankedTensorType>(type))
+    return b.create<arith::ConstantOp>(loc, SplatElementsAttr::get(tile, attr));
+  return b.create<arith::ConstantOp>(loc, attr);
+}
+
+Value intConst(OpBuilder &b, Location loc, Type type, int64_t value) {
+  Type elem = elementOf(type);
+  auto attr = b.getIntegerAttr(elem, APInt(elem.getIntOrFloatBitWidth(), value, true));
+  if (auto tile = dyn_cast<RankedTensorType>(type))
+    return b.create<arith::ConstantOp>(loc, SplatElementsAttr::get(tile, attr));
+  return b.create<arith::ConstantOp>(loc, attr);
+}
+
+Value i64Const(OpBuilder &b, Location loc, int64_t value) {
+  return b.create<arith::ConstantIntOp>(loc, value, 64);
+}
+
+Value toI64(OpBuilder &b, Location loc, Value v) {
+  Type target = withElement(v.getType(), b.getI64Type());
+  if (v.getType() == target)
+    return v;
+  if (isa<IndexType>(elementOf(v.getType())))
+    return b.create<arith::IndexCastOp>(loc, target, v);
+  return b.create<arith::ExtSIOp>(loc, target, v);
+}
+
+bool isF8(Type t) { return isa<Float8E4M3FNType, Float8E5M2Type>(t); }
+
+/// Format of an 8-bit float: exponent bits, mantissa bits, bias, and whether the top
+/// exponent encodes infinities (e5m2) or is mostly finite (e4m3fn).
+struct F8Format {
+  int exp, man, bias;
+  bool ieee;
+};
+F8Format f8Format(Type t) {
+  if (isa<Float8E5M2Type>(t))
+    return {5, 2, 15, true};
+  return {4, 3, 7, false};
+}
+
+/// Decodes 8-bit float bits (i8, scalar or tile) to f32.
+Value decodeF8(OpBuilder &b, Location loc, Value bits, F8Format f) {
+  Type i32 = withElement(bits.getType(), b.getI32Type());
+  Type f32 = withElement(bits.getType(), b.getF32Type());
+  auto c = [&](int64_t v) { return intConst(b, loc, i32, v); };
+  Value x = b.create<arith::ExtUIOp>(loc, i32, bits);
+  Value sign = b.create<arith::ShLIOp>(loc, b.create<arith::ShRUIOp>(loc, x, c(7)), c(31));
+  Value e = b.create<arith::AndIOp>(loc, b.create<arith::ShRUIOp>(loc, x, c(f.man)),
+                                    c((1 << f.exp) - 1));
+  Value m = b.create<arith::AndIOp>(loc, x, c((1 << f.man) - 1));
+  // Normal numbers: rebias the exponent and widen the mantissa.
+  Value normal = b.create<arith::OrIOp>(
+      loc, b.create<arith::ShLIOp>(loc, b.create<arith::AddIOp>(loc, e, c(127 - f.bias)), c(23)),
+      b.create<arith::ShLIOp>(loc, m, c(23 - f.man)));
+  normal = b.create<arith::OrIOp>(loc, normal, sign);
+  // Subnormals: m * 2^(1 - bias - man), exact in f32.
+  Value sub = b.create<arith::MulFOp>(loc, b.create<arith::UIToFPOp>(loc, f32, m),
+                                      constantLike(b, loc, f32, std::ldexp(1.0, 1 - f.bias - f.man)));
+  Value subBits = b.create<arith::OrIOp>(loc, b.create<arith::BitcastOp>(loc, i32, sub), sign);
+  Value isSub = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, e, c(0));
+  Value out = b.create<arith::SelectOp>(loc, isSub, subBits, normal);
+  int64_t maxExp = (1 << f.exp) - 1;
+  Value eMax = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, e, c(maxExp));
+  Value nan = c(0x7FC00000);
+  if (f.ieee) {
+    Value mZero = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, m, c(0));
+    Value inf = b.create<arith::OrIOp>(loc, c(0x7F800000), sign);
+    out = b.create<arith::SelectOp>(loc, eMax, b.create<arith::SelectOp>(loc, mZero, inf, nan), out);
+  } else {
+    Value mAll = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, m, c((1 << f.man) - 1));
+    out = b.create<arith::SelectOp>(loc, b.create<arith::AndIOp>(loc, eMax, mAll), nan, out);
+  }
+  return b.create<arith::BitcastOp>(loc, f32, out);
+}
+
+/// Encodes f32 (scalar or tile) to 8-bit float bits (i8), rounding to nearest even.
+/// e5m2 overflows to infinity; e4m3fn, which has no infinity, saturates to ±448.
+Value encodeF8(OpBuilder &b, Location loc, Value x, F8Format f) {
+  Type i32 = withElement(x.getType(), b.getI32Type());
+  Type i8 = withElement(x.getType(), b.getI8Type());
+  auto c = [&](int64_t v) { return intConst(b, loc, i32, v); };
+  Value bits = b.create<arith::BitcastOp>(loc, i32, x);
+  Value sign = b.create<arith::ShRUIOp>(loc, bits, c(31));
+  Value a = b.create<arith::AndIOp>(loc, bits, c(0x7FFFFFFF));
+  int drop = 23 - f.man;
+  // Round the mantissa to nearest even, then rebias the exponent.
+  Value lsb = b.create<arith::AndIOp>(loc, b.create<arith::ShRUIOp>(loc, a, c(drop)), c(1));
+  Value r = b.create<arith::AddIOp>(loc, a, b.create<arith::AddIOp>(loc, c((1 << (drop - 1)) - 1), lsb));
+  r = b.create<arith::ShRUIOp>(loc, r, c(drop));
+  Value normal = b.create<arith::SubIOp>(loc, r, c((127 - f.bias) << f.man));
+  // Below the smallest normal: round |x| / 2^(1 - bias - man) to an integer.
+  Value absX = b.create<arith::BitcastOp>(loc, x.getType(), a);
+  Value scaled = b.create<arith::MulFOp>(
+      loc, absX, constantLike(b, loc, x.getType(), std::ldexp(1.0, f.bias - 1 + f.man)));
+  Value sub = b.create<arith::FPToUIOp>(loc, i32, b.create<math::RoundEvenOp>(loc, scaled));
+  Value isSub = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, a,
+                                        c((int64_t)(127 + 1 - f.bias) << 23));
+  Value enc = b.create<arith::SelectOp>(loc, isSub, sub, normal);
+  int64_t maxFinite = f.ieee ? 0x7B : 0x7E;
+  Value over = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt, enc, c(maxFinite));
+  enc = b.create<arith::SelectOp>(loc, over, c(f.ieee ? 0x7C : 0x7E), enc);
+  Value isNan = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ugt, a, c(0x7F800000));
+  enc = b.create<arith::SelectOp>(loc, isNan, c(0x7F), enc);
+  enc = b.create<arith::OrIOp>(loc, enc, b.create<arith::ShLIOp>(loc, sign, c(7)));
+  return b.create<arith::TruncIOp>(loc, i8, enc);
+}
+
+/// Converts `v` (scalar or tile) to element type `to` with kiln.cast semantics.
+Value castElements(OpBuilder &b, Location loc, Value v, Type to, bool isUnsigned) {
+  Type from = elementOf(v.getType());
+  Type target = withElement(v.getType(), to);
+  if (from == to)
+    return v;
+  Type f32 = withElement(v.getType(), b.getF32Type());
+  if (isF8(from)) {
+    Value bits = b.create<arith::BitcastOp>(loc, withElement(v.getType(), b.getI8Type()), v);
+    return castElements(b, loc, decodeF8(b, loc, bits, f8Format(from)), to, isUnsigned);
+  }
+  if (isF8(to)) {
+    Value wide = castElements(b, loc, v, b.getF32Type(), isUnsigned);
+    return b.create<arith::BitcastOp>(loc, target, encodeF8(b, loc, wide, f8Format(to)));
+  }
+  auto fromInt = dyn_cast<IntegerType>(from), toInt = dyn_cast<IntegerType>(to);
+  // i1 is a boolean: it converts as 0/1 whatever the signedness.
+  bool srcUnsigned = isUnsigned || (fromInt && fromInt.getWidth() == 1);
+  if (fromInt && toInt) {
+    if (toInt.getWidth() < fromInt.getWidth())
+      return b.create<arith::TruncIOp>(loc, target, v);
+    if (srcUnsigned)
+      return b.create<arith::ExtUIOp>(loc, target, v);
+    return b.create<arith::ExtSIOp>(loc, target, v);
+  }
+  if (fromInt) {
+    if (srcUnsigned)
+      return b.create<arith::UIToFPOp>(loc, target, v);
+    return b.create<arith::SIToFPOp>(loc, target, v);
+  }
+  if (toInt) {
+    // Saturating, NaN to zero: fptosi alone is undefined out of range.
+    Type wideFloat = from.getIntOrFloatBitWidth() < 32 ? f32 : v.getType();
+    Value x = from.getIntOrFloatBitWidth() < 32 ? b.create<arith::ExtFOp>(loc, f32, v) : v;
+    unsigned w = toInt.getWidth();
+    double lo = isUnsigned ? 0.0 : -std::ldexp(1.0, w - 1);
+    double hi = isUnsigned ? std::ldexp(1.0, w) : std::ldexp(1.0, w - 1);
+    Value loC = constantLike(b, loc, wideFloat, lo), hiC = constantLike(b, loc, wideFloat, hi);
+    Value tooLow = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLE, x, loC);
+    Value tooHigh = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGE, x, hiC);
+    Value isNan = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNO, x, x);
+    Value zero = constantLike(b, loc, wideFloat, 0.0);
+    Value safe = b.create<arith::SelectOp>(
+        loc, b.create<arith::OrIOp>(loc, b.create<arith::OrIOp>(loc, tooLow, tooHigh), isNan),
+        zero, x);
+    Value conv = isUnsigned ? (Value)b.create<arith::FPToUIOp>(loc, target, safe)
+                            : (Value)b.create<arith::FPToSIOp>(loc, target, safe);
+    APInt maxV = isUnsigned ? APInt::getMaxValue(w) : APInt::getSignedMaxValue(w);
+    APInt minV = isUnsigned ? APInt::getMinValue(w) : APInt::getSignedMinValue(w);
+    Value maxC = intConst(b, loc, target, maxV.getSExtValue());
+    Value minC = intConst(b, loc, target, minV.getSExtValue());
+    if (isUnsigned && w == 64)
+      maxC = intConst(b, loc, target, -1);
+    conv = b.create<arith::SelectOp>(loc, tooHigh, maxC, conv);
+    return b.create<arith::SelectOp>(loc, tooLow, minC, conv);
+  }
+  // Float to float; f16 <-> bf16 goes through f32 so each step is exact or rounds once.
+  unsigned fw = from.getIntOrFloatBitWidth(), tw = to.getIntOrFloatBitWidth();
+  if (fw == tw) {
+    Value wide = b.create<arith::ExtFOp>(loc, f32, v);
+    return b.create<arith::TruncFOp>(loc, target, wide);
+  }
+  if (tw > fw)
+    return b.create<arith::ExtFOp>(loc, target, v);
+  return b.create<arith::TruncFOp>(loc, target, v);
+}
+
+//===----------------------------------------------------------------------===//
+// Memory access helpers
+//===----------------------------------------------------------------------===//
+
+/// Whether elements of `type` are bit-packed (widths that are not whole bytes).
+bool isPacked(Type type) { return getElementBitWidth(type) % 8 != 0; }
+
+/// The LLVM type an element is stored as (8-bit floats are stored as i8).
+Type storageType(OpBuilder &b, Type elem) {
+  if (isF8(elem))
+    return b.getI8Type();
+  return elem;
+}
+
+/// Loads element `index` (i64) of an array of `elem` at `base` (!llvm.ptr).
+Value loadElement(OpBuilder &b, Location loc, Value base, Value index, Type elem) {
+  auto ptrType = LLVM::LLVMPointerType::get(b.getContext());
+  if (!isPacked(elem)) {
+    Type storage = storageType(b, elem);
+    Value addr = b.create<LLVM::GEPOp>(loc, ptrType, storage, base, ValueRange{index});
+    Value raw = b.create<LLVM::LoadOp>(loc, storage, addr);
+    return storage == elem ? raw : b.create<arith::BitcastOp>(loc, elem, raw);
+  }
+  // Packed element of w < 8 bits: it may straddle two bytes.
+  unsigned w = getElementBitWidth(elem);
+  Type i8 = b.getI8Type(), i16 = b.getI16Type();
+  Value bit = b.create<arith::MulIOp>(loc, index, i64Const(b, loc, w));
+  Value byte = b.create<arith::ShRUIOp>(loc, bit, i64Const(b, loc, 3));
+  Value shift = b.create<arith::AndIOp>(loc, bit, i64Const(b, loc, 7));
+  Value addr = b.create<LLVM::GEPOp>(loc, ptrType, i8, base, ValueRange{byte});
+  Value lo = b.create<arith::ExtUIOp>(loc, i16, b.create<LLVM::LoadOp>(loc, i8, addr));
+  Value straddles = b.create<arith::CmpIOp>(
+      loc, arith::CmpIPredicate::ugt, b.create<arith::AddIOp>(loc, shift, i64Const(b, loc, w)),
+      i64Const(b, loc, 8));
+  auto ifOp = b.create<scf::IfOp>(
+      loc, straddles,
+      [&](OpBuilder &t, Location l) {
+        Value next = t.create<LLVM::GEPOp>(l, ptrType, i8, addr,
+                                           ValueRange{i64Const(t, l, 1)});
+        Value hi = t.create<arith::ExtUIOp>(l, i16, t.create<LLVM::LoadOp>(l, i8, next));
+        t.create<scf::YieldOp>(l, ValueRange{t.create<arith::ShLIOp>(l, hi, intConst(t, l, i16, 8))});
+      },
+      [&](OpBuilder &e, Location l) {
+        e.create<scf::YieldOp>(l, ValueRange{intConst(e, l, i16, 0)});
+      });
+  Value word = b.create<arith::OrIOp>(loc, lo, ifOp.getResult(0));
+  Value shifted = b.create<arith::ShRUIOp>(loc, word, b.create<arith::TruncIOp>(loc, i16, shift));
+  return b.create<arith::TruncIOp>(loc, elem, shifted);
+}
+
+/// Stores `value` as element `index` (i64) of an array of `elem` at `base`. Packed
+/// elements are merged into their bytes with atomic and/or, so programs writing
+/// neighbouring elements of one byte do not race.
+void storeElement(OpBuilder &b, Location loc, Value base, Value index, Value value,
+                  Type elem) {
+  auto ptrType = LLVM::LLVMPointerType::get(b.getContext());
+  if (!isPacked(elem)) {
+    Type storage = storageType(b, elem);
+    Value addr = b.create<LLVM::GEPOp>(loc, ptrType, storage, base, ValueRange{index});
+    if (storage != elem)
+      value = b.create<arith::BitcastOp>(loc, storage, value);
+    b.create<LLVM::StoreOp>(loc, value, addr);
+    return;
+  }
+  unsigned w = getElementBitWidth(elem);
+  Type i8 = b.getI8Type(), i16 = b.getI16Type();
+  Value bit = b.create<arith::MulIOp>(loc, index, i64Const(b, loc, w));
+  Value byte = b.create<arith::ShRUIOp>(loc, bit, i64Const(b, loc, 3));
+  Value shift = b.create<arith::TruncIOp>(
+      loc, i16, b.create<arith::AndIOp>(loc, bit, i64Const(b, loc, 7)));
+  Value mask = b.create<arith::ShLIOp>(loc, intConst(b, loc, i16, (1 << w) - 1), shift);
+  Value bits = b.create<arith::ShLIOp>(loc, b.create<arith::ExtUIOp>(loc, i16, value), shift);
+  auto mergeByte = [&](OpBuilder &bb, Location l, Value addr, Value mask16, Value bits16,
+                       int64_t byteShift) {
+    Value sh = intConst(bb, l, i16, byteShift);
+    Value m = bb.create<arith::TruncIOp>(l, i8, bb.create<arith::ShRUIOp>(l, mask16, sh));
+    Value v = bb.create<arith::TruncIOp>(l, i8, bb.create<arith::ShRUIOp>(l, bits16, sh));
+    Value keep = bb.create<arith::XOrIOp>(l, m, intConst(bb, l, i8, -1));
+    bb.create<LLVM::AtomicRMWOp>(l, LLVM::AtomicBinOp::_and, addr, keep,
+                                 LLVM::AtomicOrdering::monotonic);
+    bb.create<LLVM::AtomicRMWOp>(l, LLVM::AtomicBinOp::_or, addr, v,
+                                 LLVM::AtomicOrdering::monotonic);
+  };
+  Value addr = b.create<LLVM::GEPOp>(loc, ptrType, i8, base, ValueRange{byte});
+  mergeByte(b, loc, addr, mask, bits, 0);
+  Value straddles = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ugt,
+                                            b.create<arith::ShRUIOp>(loc, mask, intConst(b, loc, i16, 8)),
+                                            intConst(b, loc, i16, 0));
+  b.create<scf::IfOp>(loc, straddles, [&](OpBuilder &t, Location l) {
+    Value next = t.create<LLVM::GEPOp>(l, ptrType, i8, addr, ValueRange{i64Const(t, l, 1)});
+    mergeByte(t, l, next, mask, bits, 8);
+    t.create<scf::YieldOp>(l);
+  });
+}
+
+/// A descriptor value unpacked: base pointer, sizes and strides (i64).
+struct DescParts {
+  Value base;
+  SmallVector<Value> shape, strides;
+};
+DescParts unpackDesc(OpBuilder &b, Location loc, Value desc, unsigned rank) {
+  DescParts parts;
+  parts.base = b.create<LLVM::ExtractValueOp>(loc, desc, ArrayRef<int64_t>{0});
+  for (unsigned d = 0; d < rank; ++d) {
+    parts.shape.push_back(b.create<LLVM::ExtractValueOp>(loc, desc, ArrayRef<int64_t>{1, d}));
+    parts.strides.push_back(b.create<LLVM::ExtractValueOp>(loc, desc, ArrayRef<int64_t>{2, d}));
+  }
+  return parts;
+}
+
+/// For tile coordinates `ivs` (index) of a block at `offsets`: (in bounds?, linear index).
+std::pair<Value, Value> blockElement(OpBuilder &b, Location loc, const DescParts &desc,
+                                     ValueRange offsets, ValueRange ivs) {
+  Value inBounds = b.create<arith::ConstantIntOp>(loc, 1, 1);
+  Value linear = i64Const(b, loc, 0);
+  Value zero = i64Const(b, loc, 0);
+  for (size_t d = 0; d < ivs.size(); ++d) {
+    Value coord = b.create<arith::AddIOp>(loc, toI64(b, loc, offsets[d]), toI64(b, loc, ivs[d]));
+    Value ge = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge, coord, zero);
+    Value lt = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, coord, desc.shape[d]);
+    inBounds = b.create<arith::AndIOp>(loc, inBounds, b.create<arith::AndIOp>(loc, ge, lt));
+    linear = b.create<arith::AddIOp>(loc, linear,
+                                     b.create<arith::MulIOp>(loc, coord, desc.strides[d]));
+  }
+  return {inBounds, linear};
+}
+
+/// Builds a loop nest over every coordinate of `shape`, carrying `init`; `body` gets the
+/// coordinates and the carried values and returns the new ones.
+SmallVector<Value> forEachElement(
+    OpBuilder &b, Location loc, ArrayRef<int64_t> shape, ValueRange init,
+    function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange, ValueRange)> body) {
+  SmallVector<Value> ivs;
+  std::function<SmallVector<Value>(OpBuilder &, size_t, ValueRange)> build =
+      [&](OpBuilder &bb, size_t d, ValueRange carried) -> SmallVector<Value> {
+    if (d == shape.size())
+      return body(bb, loc, ivs, carried);
+    Value lb = bb.create<arith::ConstantIndexOp>(loc, 0);
+    Value ub = bb.create<arith::ConstantIndexOp>(loc, shape[d]);
+    Value step = bb.create<arith::ConstantIndexOp>(loc, 1);
+    auto loop = bb.create<scf::ForOp>(
+        loc, lb, ub, step, carried, [&](OpBuilder &inner, Location l, Value iv, ValueRange args) {
+          ivs.push_back(iv);
+          SmallVector<Value> next = build(inner, d + 1, args);
+          ivs.pop_back();
+          inner.create<scf::YieldOp>(l, next);
+        });
+    return SmallVector<Value>(loop.getResults());
+  };
+  return build(b, 0, init);
+}
+
+/// A tile whose element at `ivs` is `body(ivs)`.
+Value generateTile(OpBuilder &b, Location loc, RankedTensorType type,
+                   function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  return b.create<tensor::GenerateOp>(loc, type, ValueRange{},
+                                      [&](OpBuilder &bb, Location l, ValueRange ivs) {
+                                        bb.create<tensor::YieldOp>(l, body(bb, l, ivs));
+                                      });
+}
+
+Value maskedOr(OpBuilder &b, Location loc, Value mask, ValueRange ivs,
+               function_ref<Value(OpBuilder &, Location)> then,
+               function_ref<Value(OpBuilder &, Location)> otherwise) {
+  Value cond = mask ? b.create<tensor::ExtractOp>(loc, mask, ivs) : Value();
+  if (!cond)
+    return then(b, loc);
+  auto ifOp = b.create<scf::IfOp>(
+      loc, cond,
+      [&](OpBuilder &t, Location l) { t.create<scf::YieldOp>(l, ValueRange{then(t, l)}); },
+      [&](OpBuilder &e, Location l) { e.create<scf::YieldOp>(l, ValueRange{otherwise(e, l)}); });
+  return ifOp.getResult(0);
+}
+
+/// Zero of `elem` (the default padding and masked-off value).
+Value zeroOf(OpBuilder &b, Location loc, Type elem) {
+  if (isF8(elem))
+    return b.create<arith::BitcastOp>(loc, elem, intConst(b, loc, b.getI8Type(), 0));
+  return constantLike(b, loc, elem, 0.0);
+}
+
+//===----------------------------------------------------------------------===//
+// Conversion patterns, one per kiln op
+//===----------------------------------------------------------------------===//
+
+template <typename Op>
+struct HostPattern : OpConversionPattern<Op> {
+  using OpConversionPattern<Op>::OpConversionPattern;
+  using OpAdaptor = typename Op::Adaptor;
+};
+
+struct IotaLowering : HostPattern<IotaOp> {
+  using HostPattern::HostPattern;
+  LogicalResult matchAndRewrite(IotaOp op, OpAdaptor, ConversionPatternRewriter &r) const override {
+    Type elem = op.getType().getElementType();
+    r.replaceOp(op, generateTile(r, op.getLoc(), op.getType(),
+                                 [&](OpBuilder &b, Location l, ValueRange ivs) -> Value {
+                                   return b.create<arith::IndexCastOp>(l, elem, ivs[0]);
+                                 }));
+    return success();
+  }
+};
+
+struct SplatLowering : HostPattern<SplatOp> {
+  using HostPattern::HostPattern;
+  LogicalResult matchAndRewrite(SplatOp op, OpAdaptor a, ConversionPatternRewriter &r) const override {
+    r.replaceOpWithNewOp<tensor::SplatOp>(op, a.getInput(), op.getType().getShape());
+    return success();
+  }
+};
+
+struct BroadcastLowering : HostPattern<BroadcastOp> {
+  using HostPattern::HostPattern;
+  LogicalResult matchAndRewrite(BroadcastOp op, OpAdaptor a, ConversionPatternRewriter &r) const override {
+    auto in = op.getInput().getType();
+    auto out = op.getType();
+    Location loc = op.getLoc();
+    SmallVector<AffineExpr> exprs;
+    for (int64_t d = 0; d < in.getRank(); ++d)
+      exprs.push_back(in.getDimSize(d) == 1 && out.getDimSize(d) != 1
+                          ? r.getAffineConstantExpr(0)
+                          : r.getAffineDimExpr(d));
+    auto inMap = AffineMap::get(out.getRank(), 0, exprs, r.getContext());
+    auto outMap = r.getMultiDimIdentityMap(out.getRank());
+    Value init = r.create<tensor::EmptyOp>(loc, out.getShape(), out.getElementType());
+    SmallVector<utils::IteratorType> iters(out.getRank(), utils::IteratorType::parallel);
+    auto generic = r.create<linalg::GenericOp>(
+        loc, TypeRange{out}, ValueRange{a.getInput()}, ValueRange{init},
+        ArrayRef<AffineMap>{inMap, outMap}, iters,
+        [](OpBuilder &b, Location l, ValueRange args) { b.create<linalg::YieldOp>(l, args[0]); });
+    r.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+/// Reshape in row-major order: collapse to 1-D, then expand to the target shape.
+Value reshapeTile(OpBuilder &b, Location loc, Value in, RankedTensorType out) {
+  auto inType = cast<RankedTensorType>(in.getType());
+  if (inType == out)
+    return in;
+  Value flat = in;
+  if (inType.getRank() != 1) {
+    ReassociationIndices all;
+    for (int64_t d = 0; d < inType.getRank(); ++d)
+      all.push_back(d);
+    flat = b.create<tensor::CollapseShapeOp>(loc, in, ArrayRef<ReassociationIndices>{all});
+  }
+  if (out.getRank() == 1)
+    return flat;
+  ReassociationIndices all;
+  for (int64_t d = 0; d < out.getRank(); ++d)
+    all.push_back(d);
+  return b.create<tensor::ExpandShapeOp>(loc, out, flat, ArrayRef<ReassociationIndices>{all});
+}
+
+template <typename Op>
+struct ReshapeLikeLowering : HostPattern<Op> {
+  using HostPattern<Op>::HostPattern;
+  LogicalResult matchAndRewrite(Op op, typename Op::Adaptor a,
+                                ConversionPatternRewriter &r) const override {
+    r.replaceOp(op, reshapeTile(r, op.getLoc(), a.getInput(), op.getType()));
+    return success();
+  }
+};
+
+struct TransposeLowering : HostPattern<TransposeOp> {
+  using HostPattern::HostPattern;
+  LogicalResult matchAndRewrite(TransposeOp op, OpAdaptor a, ConversionPatternRewriter &r) const override {
+    auto out = op.getType();
+    Value init = r.create<tensor::EmptyOp>(op.getLoc(), out.getShape(), out.getElementType());
+    SmallVector<int64_t> perm(op.getOrder().begin(), op.getOrder().end());
+    auto t = r.create<linalg::TransposeOp>(op.getLoc(), a.getInput(), init,
+                                           r.getDenseI64ArrayAttr(perm));
+    r.replaceOp(op, t->getResult(0));
+    return success();
+  }
+};
+
+struct CastLowering : HostPattern<CastOp> {
+  using HostPattern::HostPattern;
+  LogicalResult matchAndRewrite(CastOp op, OpAdaptor a, ConversionPatternRewriter &r) const override {
+    Type to = elementOf(op.getType());
+    if (isa<IndexType>(to) || isa<IndexType>(elementOf(op.getInput().getType()))) {
+      r.replaceOpWithNewOp<arith::IndexCastOp>(op, op.getType(), a.getInput());
+      return success();
+    }
+    r.replaceOp(op, castElements(r, op.getLoc(), a.getInput(), to, op.getIsUnsigned()));
+    return success();
+  }
+};
+
+struct MakeDescLowering : HostPattern<MakeDescOp> {
+  using HostPattern::HostPattern;
+  LogicalResult matchAndRewrite(MakeDescOp op, OpAdaptor a, ConversionPatternRewriter &r) const override {
+    Location loc = op.getLoc();
+    Type structType = getTypeConverter()->convertType(op.getType());
+    Value desc = r.create<LLVM::UndefOp>(loc, structType);
+    desc = r.create<LLVM::InsertValueOp>(loc, desc, a.getBase(), ArrayRef<int64_t>{0});
+    for (auto [d, v] : llvm::enumerate(a.getShape()))
+      desc = r.create<LLVM::InsertValueOp>(loc, desc, v, ArrayRef<int64_t>{1, (int64_t)d});
+    for (auto [d, v] : llvm::enumerate(a.getStrides()))
+      desc = r.create<LLVM::InsertValueOp>(loc, desc, v, ArrayRef<int64_t>{2, (int64_t)d});
+    r.replaceOp(op, desc);
+    return success();
+  }
+};
+
+struct LoadLowering : HostPattern<LoadOp> {
+  using HostPattern::HostPattern;
+  LogicalResult matchAndRewrite(LoadOp op, OpAdaptor a, ConversionPatternRewriter &r) const override {
+    Location loc = op.getLoc();
+    auto type = op.getType();
+    Type elem = type.getElementType();
+    DescParts desc = unpackDesc(r, loc, a.getDesc(), op.getDesc().getType().getRank());
+    SmallVector<Value> offsets(a.getOffsets());
+    TypedAttr padding = op.getPaddingAttr();
+    Value tile = generateTile(r, loc, type, [&](OpBuilder &b, Location l, ValueRange ivs) {
+      auto [inBounds, linear] = blockElement(b, l, desc, offsets, ivs);
+      auto ifOp = b.create<scf::IfOp>(
+          l, inBounds,
+          [&](OpBuilder &t, Location tl) {
+            t.create<scf::YieldOp>(tl, ValueRange{loadElement(t, tl, desc.base, linear, elem)});
+          },
+          [&](OpBuilder &e, Location el) {
+            Value pad = padding ? (Value)e.create<arith::ConstantOp>(el, padding)
+                                : zeroOf(e, el, elem);
+            e.create<scf::YieldOp>(el, ValueRange{pad});
+          });
+      return ifOp.getResult(0);
+    });
+    r.replaceOp(op, tile);
+    return success();
+  }
+};
+
+struct StoreLowering : HostPattern<StoreOp> {
+  using HostPattern::HostPattern;
+  LogicalResult matchAndRewrite(StoreOp op, OpAdaptor a, ConversionPatternRewriter &r) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getValue().getType());
+    DescParts desc = unpackDesc(r, loc, a.getDesc(), op.getDesc().getType().getRank());
+    SmallVector<Value> offsets(a.getOffsets());
+    Value value = a.getValue();
+    forEachElement(r, loc, type.getShape(), {},
+                   [&](OpBuilder &b, Location l, ValueRange ivs, ValueRange) {
+                     auto [inBounds, linear] = blockElement(b, l, desc, offsets, ivs);
+                     Value v = b.create<tensor::ExtractOp>(l, value, ivs);
+                     b.create<scf::IfOp>(l, inBounds, [&](OpBuilder &t, Location tl) {
+                       storeElement(t, tl, desc.base, linear, v, type.getElementType());
+                       t.create<scf::YieldOp>(tl);
+                     });
+                     return SmallVector<Value>{};
+                   });
+    r.eraseOp(op);
+    return success();
+  }
+};
+
+struct AddPtrLowering : HostPattern<AddPtrOp> {
+  using HostPattern::HostPattern;
+  LogicalResult matchAndRewrite(AddPtrOp op, OpAdaptor a, ConversionPatternRewriter &r) const override {
+    Location loc = op.getLoc();
+    Type pointee = cast<PtrType>(elementOf(op.getType())).getPointee();
+    if (!isa<RankedTensorType>(op.getType())) {
+      Value off = toI64(r, loc, a.getOffset());
+      auto ptrType = LLVM::LLVMPointerType::get(r.getContext());
+      Type storage = isPacked(pointee) ? r.getI8Type() : storageType(r, pointee);
+      if (isPacked(pointee))
+        return op.emitOpError("cannot advance a pointer to sub-byte elements");
+      r.replaceOpWithNewOp<LLVM::GEPOp>(op, ptrType, storage, a.getPtr(), ValueRange{off});
+      return success();
+    }
+    auto resultType = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
+    Value base = a.getPtr();
+    if (!isa<RankedTensorType>(base.getType())) {
+      Value addr = r.create<LLVM::PtrToIntOp>(loc, r.getI64Type(), base);
+      base = r.create<tensor::SplatOp>(loc, addr, resultType.getShape());
+    }
+    Value off = a.getOffset();
+    if (!isa<RankedTensorType>(off.getType()))
+      off = r.create<tensor::SplatOp>(loc, off, resultType.getShape());
+    off = toI64(r, loc, off);
+    Value bytes = r.create<arith::MulIOp>(
+        loc, off, intConst(r, loc, resultType, getElementBitWidth(pointee) / 8));
+    r.replaceOpWithNewOp<arith::AddIOp>(op, base, bytes);
+    return success();
+  }
+};
+
+struct GatherLowering : HostPattern<GatherOp> {
+  using HostPattern::HostPattern;
+  LogicalResult matchAndRewrite(GatherOp op, OpAdaptor a, ConversionPatternRewriter &r) const override {
+    Location loc = op.getLoc();
+    auto type = op.getType();
+    Type elem = type.getElementType();
+    auto ptrType = LLVM::LLVMPointerType::get(r.getContext());
+    Value ptrs = a.getPtrs(), mask = a.getMask(), other = a.getOther();
+    Value tile = generateTile(r, loc, type, [&](OpBuilder &b, Location l, ValueRange ivs) {
+      return maskedOr(
+          b, l, mask, ivs,
+          [&](OpBuilder &t, Location tl) {
+            Value addr = t.create<tensor::ExtractOp>(tl, ptrs, ivs);
+            Value p = t.create<LLVM::IntToPtrOp>(tl, ptrType, addr);
+            return loadElement(t, tl, p, i64Const(t, tl, 0), elem);
+          },
+          [&](OpBuilder &e, Location el) {
+            return other ? (Value)e.create<tensor::ExtractOp>(el, other, ivs) : zeroOf(e, el, elem);
+          });
+    });
+    r.replaceOp(op, tile);
+    return success();
+  }
+};
+
+struct ScatterLowering : HostPattern<ScatterOp> {
+  using HostPattern::HostPattern;
+  LogicalResult matchAndRewrite(ScatterOp op, OpAdaptor a, ConversionPatternRewriter &r) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getValue().getType());
+    auto ptrType = LLVM::LLVMPointerType::get(r.getContext());
+    Value ptrs = a.getPtrs(), mask = a.getMask(), value = a.getValue();
+    forEachElement(r, loc, type.getShape(), {},
+                   [&](OpBuilder &b, Location l, ValueRange ivs, ValueRange) {
+                     auto store = [&](OpBuilder &t, Location tl) {
+                       Value addr = t.create<tensor::ExtractOp>(tl, ptrs, ivs);
+                       Value p = t.create<LLVM::IntToPtrOp>(tl, ptrType, addr);
+                       Value v = t.create<tensor::ExtractOp>(tl, value, ivs);
+                       storeElement(t, tl, p, i64Const(t, tl, 0), v, type.getElementType());
+                     };
+                     if (!mask) {
+                       store(b, l);
+                     } else {
+                       Value m = b.create<tensor::ExtractOp>(l, mask, ivs);
+                       b.create<scf::IfOp>(l, m, [&](OpBuilder &t, Location tl) {
+                         store(t, tl);
+                         t.create<scf::YieldOp>(tl);
+                       });
+                     }
+                     return SmallVector<Value>{};
+                   });
+    r.eraseOp(op);
+    return success();
+  }
+};
+
+struct AtomicAddLowering : HostPattern<AtomicAddOp> {
+  using HostPattern::HostPattern;
+  LogicalResult matchAndRewrite(AtomicAddOp op, OpAdaptor a, ConversionPatternRewriter &r) const override {
+    Location loc = op.getLoc();
+    Type elem = elementOf(op.getType());
+    auto ptrType = LLVM::LLVMPointerType::get(r.getContext());
+    auto kind = isa<FloatType>(elem) ? LLVM::AtomicBinOp::fadd : LLVM::AtomicBinOp::add;
+    auto atomic = [&](OpBuilder &b, Location l, Value p, Value v, Value m) -> Value {
+      auto doIt = [&](OpBuilder &t, Location tl) -> Value {
+        return t.create<LLVM::AtomicRMWOp>(tl, kind, p, v, LLVM::AtomicOrdering::seq_cst);
+      };
+      if (!m)
+        return doIt(b, l);
+      auto ifOp = b.create<scf::IfOp>(
+          l, m, [&](OpBuilder &t, Location tl) { t.create<scf::YieldOp>(tl, ValueRange{doIt(t, tl)}); },
+          [&](OpBuilder &e, Location el) { e.create<scf::YieldOp>(el, ValueRange{zeroOf(e, el, elem)}); });
+      return ifOp.getResult(0);
+    };
+    auto tileType = dyn_cast<RankedTensorType>(op.getType());
+    if (!tileType) {
+      r.replaceOp(op, atomic(r, loc, a.getPtrs(), a.getValue(), a.getMask()));
+      return success();
+    }
+    Value init = r.create<tensor::EmptyOp>(loc, tileType.getShape(), elem);
+    Value ptrs = a.getPtrs(), vals = a.getValue(), mask = a.getMask();
+    SmallVector<Value> result = forEachElement(
+        r, loc, tileType.getShape(), ValueRange{init},
+        [&](OpBuilder &b, Location l, ValueRange ivs, ValueRange carried) {
+          Value addr = b.create<tensor::ExtractOp>(l, ptrs, ivs);
+          Value p = b.create<LLVM::IntToPtrOp>(l, ptrType, addr);
+          Value v = b.create<tensor::ExtractOp>(l, vals, ivs);
+          Value m = mask ? (Value)b.create<tensor::ExtractOp>(l, mask, ivs) : Value();
+          Value old = atomic(b, l, p, v, m);
+          return SmallVector<Value>{b.create<tensor::InsertOp>(l, old, carried[0], ivs)};
+        });
+    r.replaceOp(op, result[0]);
+    return success();
+  }
+};
+
+struct DotLowering : HostPattern<DotOp> {
+  using HostPattern::HostPattern;
+  LogicalResult matchAndRewrite(DotOp op, OpAdaptor a, ConversionPatternRewriter &r) const override {
+    Location loc = op.getLoc();
+    Value lhs = a.getA(), rhs = a.getB();
+    // 8-bit floats have no LLVM type: widen them first.
+    auto widen = [&](Value v) {
+      auto t = cast<RankedTensorType>(v.getType());
+      return isF8(t.getElementType()) ? castElements(r, loc, v, r.getF32Type(), false) : v;
+    };
+    lhs = widen(lhs);
+    rhs = widen(rhs);
+    Operation *mm;
+    if (op.getType().getRank() == 2)
+      mm = r.create<linalg::MatmulOp>(loc, TypeRange{op.getType()}, ValueRange{lhs, rhs},
+                                      ValueRange{a.getAcc()});
+    else
+      mm = r.create<linalg::BatchMatmulOp>(loc, TypeRange{op.getType()}, ValueRange{lhs, rhs},
+                                           ValueRange{a.getAcc()});
+    r.replaceOp(op, mm->getResult(0));
+    return success();
+  }
+};
+
+/// Combines two scalars with a built-in kind. Float max/min propagate NaN.
+Value combineBuiltin(OpBuilder &b, Location loc, CombineKind kind, Value x, Value y) {
+  bool isFloat = isa<FloatType>(x.getType());
+  switch (kind) {
+  case CombineKind::sum:
+    return isFloat ? (Value)b.create<arith::AddFOp>(loc, x, y) : b.create<arith::AddIOp>(loc, x, y);
+  case CombineKind::prod:
+    return isFloat ? (Value)b.create<arith::MulFOp>(loc, x, y) : b.create<arith::MulIOp>(loc, x, y);
+  case CombineKind::max:
+    return isFloat ? (Value)b.create<arith::MaximumFOp>(loc, x, y) : b.create<arith::MaxSIOp>(loc, x, y);
+  case CombineKind::min:
+    return isFloat ? (Value)b.create<arith::MinimumFOp>(loc, x, y) : b.create<arith::MinSIOp>(loc, x, y);
+  }
+  return x;
+}
+
+/// Identity of a built-in combiner for element type `elem`.
+TypedAttr combineIdentity(OpBuilder &b, CombineKind kind, Type elem) {
+  if (auto f = dyn_cast<FloatType>(elem)) {
+    const auto &sem = f.getFloatSemantics();
+    switch (kind) {
+    case CombineKind::sum: return b.getFloatAttr(f, APFloat::getZero(sem));
+    case CombineKind::prod: return b.getFloatAttr(f, APFloat::getOne(sem));
+    case CombineKind::max: return b.getFloatAttr(f, APFloat::getInf(sem, /*Negative=*/true));
+    case CombineKind::min: return b.getFloatAttr(f, APFloat::getInf(sem, false));
+    }
+  }
+  unsigned w = elem.getIntOrFloatBitWidth();
+  switch (kind) {
+  case CombineKind::sum: return b.getIntegerAttr(elem, APInt(w, 0));
+  case CombineKind::prod: return b.getIntegerAttr(elem, APInt(w, 1));
+  case CombineKind::max: return b.getIntegerAttr(elem, APInt::getSignedMinValue(w));
+  case CombineKind::min: return b.getIntegerAttr(elem, APInt::getSignedMaxValue(w));
+  }
+  return {};
+}
+
+/// Applies a combine op's combiner (built-in or region) to two scalars.
+Value applyCombiner(OpBuilder &b, Location loc, std::optional<CombineKind> kind,
+                    Region &region, Value acc, Value x) {
+  if (kind)
+    return combineBuiltin(b, loc, *kind, acc, x);
+  IRMapping map;
+  Block &block = region.front();
+  map.map(block.getArgument(0), acc);
+  map.map(block.getArgument(1), x);
+  for (Operation &inner : block.without_terminator())
+    b.clone(inner, map);
+  return map.lookup(cast<YieldOp>(block.getTerminator()).getValues()[0]);
+}
+
+/// Slice `k` of `tile` along `axis`, with that dimension dropped.
+Value sliceAlong(OpBuilder &b, Location loc, Value tile, int64_t axis, OpFoldResult k) {
+  auto type = cast<RankedTensorType>(tile.getType());
+  SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0)), sizes, strides(type.getRank(), b.getIndexAttr(1));
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    sizes.push_back(b.getIndexAttr(d == axis ? 1 : type.getDimSize(d)));
+  offsets[axis] = k;
+  SmallVector<int64_t> shape(type.getShape());
+  shape.erase(shape.begin() + axis);
+  auto sliceType = RankedTensorType::get(shape, type.getElementType());
+  return b.create<tensor::ExtractSliceOp>(loc, sliceType, tile, offsets, sizes, strides);
+}
+
+struct ReduceLowering : HostPattern<ReduceOp> {
+  using HostPattern::HostPattern;
+  LogicalResult matchAndRewrite(ReduceOp op, OpAdaptor a, ConversionPatternRewriter &r) const override {
+    Location loc = op.getLoc();
+    auto inType = cast<RankedTensorType>(a.getInput().getType());
+    Type elem = inType.getElementType();
+    int64_t axis = op.getAxis();
+    SmallVector<int64_t> outShape(inType.getShape());
+    outShape.erase(outShape.begin() + axis);
+    Value input = a.getInput(), init;
+    if (auto kind = op.getKind()) {
+      auto outType = RankedTensorType::get(outShape, elem);
+      init = r.create<arith::ConstantOp>(
+          loc, SplatElementsAttr::get(outType, combineIdentity(r, *kind, elem)));
+    } else {
+      // No identity for a user combiner: start from the first slice, reduce the rest.
+      init = sliceAlong(r, loc, input, axis, r.getIndexAttr(0));
+      int64_t n = inType.getDimSize(axis);
+      if (n > 1) {
+        SmallVector<OpFoldResult> offsets(inType.getRank(), r.getIndexAttr(0)), sizes,
+            strides(inType.getRank(), r.getIndexAttr(1));
+        SmallVector<int64_t> restShape(inType.getShape());
+        restShape[axis] = n - 1;
+        for (int64_t s : restShape)
+          sizes.push_back(r.getIndexAttr(s));
+        offsets[axis] = r.getIndexAttr(1);
+        input = r.create<tensor::ExtractSliceOp>(loc, RankedTensorType::get(restShape, elem),
+                                                 input, offsets, sizes, strides);
+      } else {
+        input = Value();
+      }
+    }
+    Value result = init;
+    if (input) {
+      auto reduce = r.create<linalg::ReduceOp>(
+          loc, ValueRange{input}, ValueRange{init}, ArrayRef<int64_t>{axis},
+          [&](OpBuilder &b, Location l, ValueRange args) {
+            Value c = applyCombiner(b, l, op.getKind(), op.getCombiner(), args[1], args[0]);
+            b.create<linalg::YieldOp>(l, c);
+          });
+      result = reduce->getResult(0);
+    }
+    if (outShape.empty())
+      result = r.create<tensor::ExtractOp>(loc, result, ValueRange{});
+    r.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct ScanLowering : HostPattern<ScanOp> {
+  using HostPattern::HostPattern;
+  LogicalResult matchAndRewrite(ScanOp op, OpAdaptor a, ConversionPatternRewriter &r) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(a.getInput().getType());
+    int64_t axis = op.getAxis(), n = type.getDimSize(axis);
+    Value input = a.getInput();
+    bool reverse = op.getReverse();
+    // Carry the output tile and the running slice; step k combines slice k into it.
+    Value first = sliceAlong(r, loc, input, axis, r.getIndexAttr(reverse ? n - 1 : 0));
+    Value out = r.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType());
+    auto sliceType = cast<RankedTensorType>(first.getType());
+    auto insertSlice = [&](OpBuilder &b, Location l, Value slice, Value into, OpFoldResult k) {
+      SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0)), sizes,
+          strides(type.getRank(), b.getIndexAttr(1));
+      for (int64_t d = 0; d < type.getRank(); ++d)
+        sizes.push_back(b.getIndexAttr(d == axis ? 1 : type.getDimSize(d)));
+      offsets[axis] = k;
+      return b.create<tensor::InsertSliceOp>(l, slice, into, offsets, sizes, strides).getResult();
+    };
+    out = insertSlice(r, loc, first, out, r.getIndexAttr(reverse ? n - 1 : 0));
+    Value lb = r.create<arith::ConstantIndexOp>(loc, 1);
+    Value ub = r.create<arith::ConstantIndexOp>(loc, n);
+    Value step = r.create<arith::ConstantIndexOp>(loc, 1);
+    auto loop = r.create<scf::ForOp>(
+        loc, lb, ub, step, ValueRange{out, first},
+        [&](OpBuilder &b, Location l, Value iv, ValueRange carried) {
+          Value k = iv;
+          if (reverse)
+            k = b.create<arith::SubIOp>(l, b.create<arith::ConstantIndexOp>(l, n - 1), iv);
+          Value slice = sliceAlong(b, l, input, axis, k);
+          Value empty = b.create<tensor::EmptyOp>(l, sliceType.getShape(), sliceType.getElementType());
+          auto map = b.create<linalg::MapOp>(
+              l, ValueRange{carried[1], slice}, empty,
+              [&](OpBuilder &mb, Location ml, ValueRange args) {
+                Value c = applyCombiner(mb, ml, op.getKind(), op.getCombiner(), args[0], args[1]);
+                mb.create<linalg::YieldOp>(ml, c);
+              });
+          Value running = map->getResult(0);
+          Value next = insertSlice(b, l, running, carried[0], k);
+          b.create<scf::YieldOp>(l, ValueRange{next, running});
+        });
+    r.replaceOp(op, loop.getResult(0));
+    return success();
+  }
+};
+
+/// arith.select between tiles of pointers, after pointers became integers.
+struct SelectLowering : OpConversionPattern<arith::SelectOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(arith::SelectOp op, OpAdaptor a,
+                                ConversionPatternRewriter &r) const override {
+    r.replaceOpWithNewOp<arith::SelectOp>(op, a.getCondition(), a.getTrueValue(),
+                                          a.getFalseValue());
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// The pass
+//===----------------------------------------------------------------------===//
+
+constexpr unsigned kGridArgs = 6;
+
+struct KilnLowerToHostPass : mlir::kiln::impl::KilnLowerToHostBase<KilnLowerToHostPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *ctx = &getContext();
+    SmallVector<std::pair<std::string, FunctionType>> kernels;
+    SmallVector<FuncOp> funcs(module.getOps<FuncOp>());
+    for (FuncOp func : funcs)
+      kernels.push_back({func.getSymName().str(), func.getFunctionType()});
+    for (FuncOp func : funcs)
+      toFuncFunc(func);
+
+    TypeConverter converter;
+    converter.addConversion([](Type t) { return t; });
+    converter.addConversion(
+        [ctx](PtrType) -> Type { return LLVM::LLVMPointerType::get(ctx); });
+    converter.addConversion([ctx](RankedTensorType t) -> Type {
+      if (isa<PtrType>(t.getElementType()))
+        return t.clone(IntegerType::get(ctx, 64));
+      return t;
+    });
+    converter.addConversion([ctx](DescType d) -> Type {
+      auto arr = LLVM::LLVMArrayType::get(IntegerType::get(ctx, 64), d.getRank());
+      return LLVM::LLVMStructType::getLiteral(ctx, {LLVM::LLVMPointerType::get(ctx), arr, arr});
+    });
+    auto cast = [](OpBuilder &b, Type type, ValueRange inputs, Location loc) -> Value {
+      return b.create<UnrealizedConversionCastOp>(loc, type, inputs).getResult(0);
+    };
+    converter.addSourceMaterialization(cast);
+    converter.addTargetMaterialization(cast);
+
+    ConversionTarget target(*ctx);
+    target.addIllegalDialect<KilnDialect>();
+    target.addLegalDialect<arith::ArithDialect, math::MathDialect, tensor::TensorDialect,
+                           linalg::LinalgDialect, LLVM::LLVMDialect, scf::SCFDialect,
+                           func::FuncDialect>();
+    target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp op) {
+      return converter.isSignatureLegal(op.getFunctionType()) &&
+             converter.isLegal(&op.getBody());
+    });
+    target.addDynamicallyLegalOp<func::ReturnOp, func::CallOp, arith::SelectOp>(
+        [&](Operation *op) { return converter.isLegal(op); });
+
+    RewritePatternSet patterns(ctx);
+    patterns.add<IotaLowering, SplatLowering, BroadcastLowering,
+                 ReshapeLikeLowering<ReshapeOp>, ReshapeLikeLowering<ExpandDimsOp>,
+                 TransposeLowering, CastLowering, MakeDescLowering, LoadLowering,
+                 StoreLowering, AddPtrLowering, GatherLowering, ScatterLowering,
+                 AtomicAddLowering, DotLowering, ReduceLowering, ScanLowering,
+                 SelectLowering>(converter, ctx);
+    populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns, converter);
+    populateCallOpTypeConversionPattern(patterns, converter);
+    populateReturnOpTypeConversionPattern(patterns, converter);
+    scf::populateSCFStructuralTypeConversionsAndLegality(converter, patterns, target);
+    if (failed(applyPartialConversion(module, target, std::move(patterns))))
+      return signalPassFailure();
+
+    for (auto &[name, type] : kernels)
+      buildEntryPoint(module, name, converter);
+  }
+
+  /// kiln.func -> private func.func with the program id and grid as trailing i32s.
+  void toFuncFunc(FuncOp func) {
+    OpBuilder b(func);
+    Location loc = func.getLoc();
+    SmallVector<Type> inputs(func.getArgumentTypes());
+    inputs.append(kGridArgs, b.getI32Type());
+    auto type = b.getFunctionType(inputs, {});
+    auto newFunc = b.create<func::FuncOp>(loc, func.getSymName(), type);
+    newFunc.setPrivate();
+    newFunc.getBody().takeBody(func.getBody());
+    Block &entry = newFunc.getBody().front();
+    SmallVector<Value> grid;
+    for (unsigned i = 0; i < kGridArgs; ++i)
+      grid.push_back(entry.addArgument(b.getI32Type(), loc));
+    newFunc.walk([&](Operation *op) {
+      if (auto pid = dyn_cast<ProgramIdOp>(op)) {
+        pid.replaceAllUsesWith(grid[pid.getAxis()]);
+        pid.erase();
+      } else if (auto num = dyn_cast<NumProgramsOp>(op)) {
+        num.replaceAllUsesWith(grid[3 + num.getAxis()]);
+        num.erase();
+      } else if (auto ret = dyn_cast<ReturnOp>(op)) {
+        OpBuilder rb(ret);
+        rb.create<func::ReturnOp>(ret.getLoc());
+        ret.erase();
+      }
+    });
+    func.erase();
+  }
+
+  /// kiln_program_<name>(void **args, px, py, pz, gx, gy, gz): unpacks each argument
+  /// from the pointer array and calls the kernel body.
+  void buildEntryPoint(ModuleOp module, StringRef name, TypeConverter &converter) {
+    auto kernel = module.lookupSymbol<func::FuncOp>(name);
+    if (!kernel)
+      return;
+    MLIRContext *ctx = module.getContext();
+    OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+    Location loc = kernel.getLoc();
+    auto ptrType = LLVM::LLVMPointerType::get(ctx);
+    SmallVector<Type> inputs{ptrType};
+    inputs.append(kGridArgs, b.getI32Type());
+    auto entry = b.create<func::FuncOp>(loc, ("kiln_program_" + name).str(),
+                                        b.getFunctionType(inputs, {}));
+    Block *block = entry.addEntryBlock();
+    b.setInsertionPointToStart(block);
+    SmallVector<Value> callArgs;
+    ArrayRef<Type> params = kernel.getFunctionType().getInputs().drop_back(kGridArgs);
+    for (auto [i, type] : llvm::enumerate(params)) {
+      Value slot = b.create<LLVM::GEPOp>(loc, ptrType, ptrType, block->getArgument(0),
+                                         ArrayRef<LLVM::GEPArg>{(int32_t)i});
+      Value valuePtr = b.create<LLVM::LoadOp>(loc, ptrType, slot);
+      callArgs.push_back(b.create<LLVM::LoadOp>(loc, type, valuePtr));
+    }
+    for (unsigned i = 0; i < kGridArgs; ++i)
+      callArgs.push_back(block->getArgument(1 + i));
+    b.create<func::CallOp>(loc, kernel, callArgs);
+    b.create<func::ReturnOp>(loc);
+  }
+};
+
+} // namespace

@@ -1,0 +1,28 @@
+//===- Passes.h - Kiln's passes: declarations and registration -------------===//
+#ifndef KILN_PASSES_PASSES_H
+#define KILN_PASSES_PASSES_H
+
+#include "mlir/Pass/Pass.h"
+
+namespace mlir {
+class ModuleOp;
+namespace arith { class ArithDialect; }
+namespace func { class FuncDialect; }
+namespace linalg { class LinalgDialect; }
+namespace LLVM { class LLVMDialect; }
+namespace math { class MathDialect; }
+namespace scf { class SCFDialect; }
+namespace tensor { class TensorDialect; }
+} // namespace mlir
+
+namespace mlir::kiln {
+
+#define GEN_PASS_DECL
+#include "passes/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "passes/Passes.h.inc"
+
+} // namespace mlir::kiln
+
+#endif

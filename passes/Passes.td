@@ -1,0 +1,57 @@
+//===- Passes.td - Kiln's passes --------------------------------*- tablegen -*-===//
+#ifndef KILN_PASSES_TD
+#define KILN_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def KilnSpecialize : Pass<"kiln-specialize", "::mlir::ModuleOp"> {
+  let summary = "Bind kiln.constexpr kernel parameters to compile-time values";
+  let description = [{
+    Replaces every use of a scalar kernel parameter marked `kiln.constexpr` by an
+    `arith.constant` of the value given in `constants` and removes the parameter from
+    the signature, so later passes see static values (loop bounds, strides). A
+    constexpr parameter without a value is an error at the parameter's location.
+
+    ```mlir
+    // -kiln-specialize="constants=BLOCK=128"
+    kiln.func @k(%x: !kiln.ptr<f32>, %BLOCK: i32 {kiln.constexpr}) { ... }
+    // becomes
+    kiln.func @k(%x: !kiln.ptr<f32>) { %BLOCK = arith.constant 128 : i32 ... }
+    ```
+  }];
+  let options = [
+    ListOption<"constants", "constants", "std::string",
+               "NAME=VALUE bindings for constexpr parameters">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
+def KilnLowerToHost : Pass<"kiln-lower-to-host", "::mlir::ModuleOp"> {
+  let summary = "Lower tile IR to tensor/linalg/scf/LLVM ops for the host CPU target";
+  let description = [{
+    Turns each `kiln.func` into a `func.func` that runs one program instance and takes
+    the program id and grid as six trailing i32 parameters, plus an entry point
+    `kiln_program_<name>(void **args, pid x/y/z, grid x/y/z)` that unpacks the
+    arguments (the host runtime's calling convention). Tiles stay tensors: memory
+    accesses become `tensor.generate`/`scf` loops over LLVM loads and stores with
+    bounds masks, `kiln.dot` becomes `linalg.matmul`, reductions `linalg.reduce`.
+    Pointers become `!llvm.ptr` (scalars) or `i64` addresses (tiles); sub-byte
+    elements are packed little-endian and stored with atomic read-modify-write.
+    The standard bufferization and LLVM conversion passes finish the job
+    (see `kiln-host-pipeline`).
+
+    ```mlir
+    kiln.func @k(%x: !kiln.ptr<f32>) { ... }
+    // becomes
+    func.func @k(%x: !llvm.ptr, %px: i32, %py: i32, %pz: i32, %gx: i32, %gy: i32, %gz: i32)
+    func.func @kiln_program_k(%args: !llvm.ptr, %px: i32, ...) { ... call @k ... }
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+    "::mlir::linalg::LinalgDialect", "::mlir::LLVM::LLVMDialect",
+    "::mlir::math::MathDialect", "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"];
+}
+
+#endif
