@@ -1,0 +1,112 @@
+//===- Driver.cpp - shared compile steps of kilnc and the JIT --------------===//
+#include "kiln/Driver/Driver.h"
+
+#include "dialects/Kiln/KilnDialect.h"
+#include "kiln/Target/Host.h"
+#include "passes/Passes.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/Support/SourceMgr.h"
+
+using namespace mlir;
+
+namespace kiln::driver {
+
+const std::vector<TargetInfo> &knownTargets() {
+  static const std::vector<TargetInfo> targets = {
+      {"host", "CPU", true},      {"sm_80", "NVIDIA", false},  {"sm_90a", "NVIDIA", false},
+      {"gfx90a", "AMD", false},   {"gfx942", "AMD", false},    {"gfx1100", "AMD", false},
+      {"pvc", "Intel", false},    {"bmg", "Intel", false}};
+  return targets;
+}
+
+const TargetInfo *lookupTarget(llvm::StringRef name) {
+  for (const TargetInfo &t : knownTargets())
+    if (name == t.name)
+      return &t;
+  return nullptr;
+}
+
+std::string targetList() {
+  std::string list;
+  for (const TargetInfo &t : knownTargets())
+    list += (list.empty() ? "" : " | ") + std::string(t.name);
+  return list;
+}
+
+std::unique_ptr<MLIRContext> createContext() {
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registry.insert<mlir::kiln::KilnDialect>();
+  host::registerHostTranslations(registry);
+  auto context = std::make_unique<MLIRContext>(registry, MLIRContext::Threading::DISABLED);
+  context->loadDialect<mlir::kiln::KilnDialect>();
+  context->loadAllAvailableDialects();
+  return context;
+}
+
+OwningOpRef<ModuleOp> parseKernels(llvm::SourceMgr &sources, MLIRContext &context) {
+  return parseSourceFile<ModuleOp>(sources, &context);
+}
+
+LogicalResult specialize(ModuleOp module, llvm::ArrayRef<std::string> constants) {
+  PassManager pm(module.getContext());
+  mlir::kiln::KilnSpecializeOptions options;
+  options.constants = llvm::to_vector(constants);
+  pm.addPass(mlir::kiln::createKilnSpecialize(options));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  return pm.run(module);
+}
+
+static std::string typeName(Type type) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  type.print(os);
+  return s;
+}
+
+std::vector<KernelInfo> describeKernels(ModuleOp module) {
+  std::vector<KernelInfo> kernels;
+  for (auto func : module.getOps<mlir::kiln::FuncOp>()) {
+    KernelInfo info;
+    info.name = func.getSymName().str();
+    info.symbol = "kiln_program_" + info.name;
+    for (auto [i, type] : llvm::enumerate(func.getArgumentTypes())) {
+      ParamInfo param;
+      param.name = func.getParamName(i);
+      param.isConstexpr = func.isConstexprParam(i);
+      if (auto ptr = dyn_cast<mlir::kiln::PtrType>(type)) {
+        param.kind = "ptr";
+        param.type = typeName(ptr.getPointee());
+      } else if (auto desc = dyn_cast<mlir::kiln::DescType>(type)) {
+        param.kind = "desc";
+        param.type = typeName(desc.getElementType());
+        param.rank = desc.getRank();
+      } else {
+        param.kind = "scalar";
+        param.type = typeName(type);
+      }
+      info.params.push_back(param);
+    }
+    if (auto grid = func.getGridAttr())
+      for (auto expr : grid.getAsValueRange<StringAttr>())
+        info.grid.push_back(expr.str());
+    kernels.push_back(std::move(info));
+  }
+  return kernels;
+}
+
+LogicalResult lowerForHost(ModuleOp module) {
+  PassManager pm(module.getContext());
+  host::buildHostPipeline(pm);
+  return pm.run(module);
+}
+
+} // namespace kiln::driver
