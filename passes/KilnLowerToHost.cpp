@@ -277,6 +277,35 @@ Value loadElement(OpBuilder &b, Location loc, Value base, Value index, Type elem
   return b.create<arith::TruncIOp>(loc, elem, shifted);
 }
 
+/// Atomic read-modify-write as a call to `__kiln_atomic_<op>_<type>`, which
+/// kiln-expand-host-atomics turns into `llvm.atomicrmw` after bufferization (the
+/// buffer deallocation passes reject ops whose memory effects they cannot see).
+std::string atomicHelperName(LLVM::AtomicBinOp op, Type type) {
+  std::string typeName;
+  llvm::raw_string_ostream os(typeName);
+  type.print(os);
+  return ("__kiln_atomic_" + LLVM::stringifyAtomicBinOp(op) + "_" + typeName).str();
+}
+
+/// Declares the helper for `op` on `type` once per module (before conversion: regions
+/// under construction have no module to reach).
+void declareAtomicHelper(ModuleOp module, LLVM::AtomicBinOp op, Type type) {
+  std::string name = atomicHelperName(op, type);
+  if (module.lookupSymbol(name))
+    return;
+  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+  auto ptr = LLVM::LLVMPointerType::get(module.getContext());
+  auto decl = b.create<func::FuncOp>(module.getLoc(), name, b.getFunctionType({ptr, type}, {type}));
+  decl.setPrivate();
+}
+
+Value emitAtomic(OpBuilder &b, Location loc, LLVM::AtomicBinOp op, Value ptr, Value val) {
+  Type type = val.getType();
+  return b.create<func::CallOp>(loc, atomicHelperName(op, type), TypeRange{type},
+                                ValueRange{ptr, val})
+      .getResult(0);
+}
+
 /// Stores `value` as element `index` (i64) of an array of `elem` at `base`. Packed
 /// elements are merged into their bytes with atomic and/or, so programs writing
 /// neighbouring elements of one byte do not race.
@@ -305,10 +334,8 @@ void storeElement(OpBuilder &b, Location loc, Value base, Value index, Value val
     Value m = bb.create<arith::TruncIOp>(l, i8, bb.create<arith::ShRUIOp>(l, mask16, sh));
     Value v = bb.create<arith::TruncIOp>(l, i8, bb.create<arith::ShRUIOp>(l, bits16, sh));
     Value keep = bb.create<arith::XOrIOp>(l, m, intConst(bb, l, i8, -1));
-    bb.create<LLVM::AtomicRMWOp>(l, LLVM::AtomicBinOp::_and, addr, keep,
-                                 LLVM::AtomicOrdering::monotonic);
-    bb.create<LLVM::AtomicRMWOp>(l, LLVM::AtomicBinOp::_or, addr, v,
-                                 LLVM::AtomicOrdering::monotonic);
+    emitAtomic(bb, l, LLVM::AtomicBinOp::_and, addr, keep);
+    emitAtomic(bb, l, LLVM::AtomicBinOp::_or, addr, v);
   };
   Value addr = b.create<LLVM::GEPOp>(loc, ptrType, i8, base, ValueRange{byte});
   mergeByte(b, loc, addr, mask, bits, 0);
@@ -681,7 +708,7 @@ struct AtomicAddLowering : HostPattern<AtomicAddOp> {
     auto kind = isa<FloatType>(elem) ? LLVM::AtomicBinOp::fadd : LLVM::AtomicBinOp::add;
     auto atomic = [&](OpBuilder &b, Location l, Value p, Value v, Value m) -> Value {
       auto doIt = [&](OpBuilder &t, Location tl) -> Value {
-        return t.create<LLVM::AtomicRMWOp>(tl, kind, p, v, LLVM::AtomicOrdering::seq_cst);
+        return emitAtomic(t, tl, kind, p, v);
       };
       if (!m)
         return doIt(b, l);
@@ -923,6 +950,23 @@ struct KilnLowerToHostPass : mlir::kiln::impl::KilnLowerToHostBase<KilnLowerToHo
       kernels.push_back({func.getSymName().str(), func.getFunctionType()});
     for (FuncOp func : funcs)
       toFuncFunc(func);
+    module.walk([&](Operation *op) {
+      Type packed;
+      if (auto store = dyn_cast<StoreOp>(op))
+        packed = store.getDesc().getType().getElementType();
+      else if (auto scatter = dyn_cast<ScatterOp>(op))
+        packed = cast<RankedTensorType>(scatter.getValue().getType()).getElementType();
+      if (packed && isPacked(packed)) {
+        declareAtomicHelper(module, LLVM::AtomicBinOp::_and, IntegerType::get(ctx, 8));
+        declareAtomicHelper(module, LLVM::AtomicBinOp::_or, IntegerType::get(ctx, 8));
+      }
+      if (auto atomic = dyn_cast<AtomicAddOp>(op)) {
+        Type elem = elementOf(atomic.getType());
+        declareAtomicHelper(module, isa<FloatType>(elem) ? LLVM::AtomicBinOp::fadd
+                                                         : LLVM::AtomicBinOp::add,
+                            elem);
+      }
+    });
 
     TypeConverter converter;
     converter.addConversion([](Type t) { return t; });

@@ -54,4 +54,23 @@ def KilnLowerToHost : Pass<"kiln-lower-to-host", "::mlir::ModuleOp"> {
     "::mlir::tensor::TensorDialect"];
 }
 
+def KilnExpandHostAtomics : Pass<"kiln-expand-host-atomics", "::mlir::ModuleOp"> {
+  let summary = "Turn the host lowering's atomic helper calls into llvm.atomicrmw";
+  let description = [{
+    `kiln-lower-to-host` expresses atomics as calls to private declarations named
+    `__kiln_atomic_<op>_<type>` so that bufferization and buffer deallocation, which
+    reject operations with unknown memory effects, see an ordinary call. After those
+    passes this one replaces each call by `llvm.atomicrmw` (sequentially consistent
+    for add and fadd, monotonic for the bit merges of packed stores) and erases the
+    declarations.
+
+    ```mlir
+    %old = func.call @__kiln_atomic_fadd_f32(%p, %v) : (!llvm.ptr, f32) -> f32
+    // becomes
+    %old = llvm.atomicrmw fadd %p, %v seq_cst : !llvm.ptr, f32
+    ```
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 #endif

@@ -11,6 +11,25 @@
 using namespace mlir;
 using namespace mlir::kiln;
 
+/// `sum`, `max`, `min` or `prod` before the input, or nothing for a combiner region.
+static ParseResult parseCombineKind(OpAsmParser &parser, CombineKindAttr &kind) {
+  StringRef keyword;
+  SMLoc loc = parser.getCurrentLocation();
+  if (failed(parser.parseOptionalKeyword(&keyword)))
+    return success();
+  auto parsed = symbolizeCombineKind(keyword);
+  if (!parsed)
+    return parser.emitError(loc, "unknown combiner '")
+           << keyword << "' (expected sum, max, min or prod)";
+  kind = CombineKindAttr::get(parser.getContext(), *parsed);
+  return success();
+}
+
+static void printCombineKind(OpAsmPrinter &p, Operation *, CombineKindAttr kind) {
+  if (kind)
+    p << stringifyCombineKind(kind.getValue());
+}
+
 #define GET_OP_CLASSES
 #include "dialects/Kiln/KilnOps.cpp.inc"
 
@@ -337,12 +356,12 @@ LogicalResult LoadOp::verify() {
                                getResult().getType())))
     return failure();
   if (auto padding = getPaddingAttr()) {
+    if (!isa<IntegerAttr, FloatAttr>(padding))
+      return emitOpError("padding must be an integer or float constant");
     if (padding.getType() != getDesc().getType().getElementType())
       return emitOpError("padding of type ") << padding.getType()
                                              << " does not match element type "
                                              << getDesc().getType().getElementType();
-    if (!isa<IntegerAttr, FloatAttr>(padding))
-      return emitOpError("padding must be an integer or float constant");
   }
   return success();
 }
@@ -373,12 +392,12 @@ LogicalResult AddPtrOp::verify() {
 
 /// Checks that an optional mask has the shape of `ptrs`.
 static LogicalResult verifyMask(Operation *op, Value mask, Type ptrs) {
+  if (mask && isa<RankedTensorType>(mask.getType()) != isa<RankedTensorType>(ptrs))
+    return op->emitOpError("mask must be a tile exactly when the pointers are");
   if (mask && shapeOf(mask.getType()) != shapeOf(ptrs))
     return op->emitOpError("mask shape ") << shapeString(shapeOf(mask.getType()))
                                           << " differs from pointer shape "
                                           << shapeString(shapeOf(ptrs));
-  if (mask && isa<RankedTensorType>(mask.getType()) != isa<RankedTensorType>(ptrs))
-    return op->emitOpError("mask must be a tile exactly when the pointers are");
   return success();
 }
 

@@ -272,14 +272,14 @@ def Kiln_LoadOp : Kiln_Op<"load", [MemoryEffects<[MemRead]>]> {
 
     ```mlir
     %t = kiln.load %d[%row, %col] {padding = 0xFF800000 : f32}
-        : !kiln.desc<f32, 2>, i32, i32 -> tensor<64x128xf32>
+        : !kiln.desc<f32, 2>[i32, i32] -> tensor<64x128xf32>
     ```
   }];
   let arguments = (ins Kiln_DescType:$desc, Variadic<Kiln_Offset>:$offsets,
                        OptionalAttr<TypedAttrInterface>:$padding);
   let results = (outs Kiln_Tile:$result);
   let assemblyFormat = [{
-    $desc `[` $offsets `]` attr-dict `:` qualified(type($desc)) (`,` type($offsets)^)?
+    $desc `[` $offsets `]` attr-dict `:` qualified(type($desc)) `[` type($offsets) `]`
     `->` type($result)
   }];
   let hasVerifier = 1;
@@ -289,13 +289,13 @@ def Kiln_StoreOp : Kiln_Op<"store", [MemoryEffects<[MemWrite]>]> {
   let summary = "store a block through a descriptor, skipping out-of-bounds elements";
   let description = [{
     ```mlir
-    kiln.store %d[%row, %col], %t : !kiln.desc<f32, 2>, i32, i32, tensor<64x128xf32>
+    kiln.store %d[%row, %col], %t : !kiln.desc<f32, 2>[i32, i32], tensor<64x128xf32>
     ```
   }];
   let arguments = (ins Kiln_DescType:$desc, Variadic<Kiln_Offset>:$offsets, Kiln_Tile:$value);
   let assemblyFormat = [{
     $desc `[` $offsets `]` `,` $value attr-dict `:` qualified(type($desc))
-    (`,` type($offsets)^)? `,` type($value)
+    `[` type($offsets) `]` `,` type($value)
   }];
   let hasVerifier = 1;
 }
@@ -431,7 +431,7 @@ def Kiln_ReduceOp : Kiln_CombineOp<"reduce"> {
   }];
   let results = (outs AnyType:$result);
   let assemblyFormat = [{
-    ($kind^)? $input attr-dict `:` type($input) `->` type($result)
+    custom<CombineKind>($kind) $input attr-dict `:` type($input) `->` type($result)
     (`combiner` $combiner^)?
   }];
 }
@@ -450,7 +450,7 @@ def Kiln_ScanOp : Kiln_CombineOp<"scan"> {
                        OptionalAttr<Kiln_CombineKindAttr>:$kind, UnitAttr:$reverse);
   let results = (outs Kiln_Tile:$result);
   let assemblyFormat = [{
-    ($kind^)? $input attr-dict `:` type($input) `->` type($result)
+    custom<CombineKind>($kind) $input attr-dict `:` type($input) `->` type($result)
     (`combiner` $combiner^)?
   }];
 }

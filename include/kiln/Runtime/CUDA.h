@@ -311,7 +311,8 @@ public:
   /// parameter, which compute-sanitizer reports as an API error.
   Expected<std::vector<size_t>> parameterSizes() const;
 
-  /// When set, launch() validates arguments against it.
+  /// When set, launch() validates arguments against it. Set it before launching from other
+  /// threads (it is not synchronised with concurrent launches).
   void setSignature(KernelSignature signature);
   const std::optional<KernelSignature> &signature() const;
 

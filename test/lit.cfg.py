@@ -1,0 +1,24 @@
+# lit configuration of Kiln's main test suite.
+import os
+import shutil
+import lit.formats
+
+config.name = "Kiln"
+config.test_format = lit.formats.ShTest(execute_external=True)
+config.suffixes = [".mlir", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.kiln_obj_root, "test")
+config.excludes = ["unit", "lit.cfg.py", "Inputs", "CMakeLists.txt"]
+
+config.environment["PATH"] = os.pathsep.join(
+    [config.kiln_tools_dir, config.kiln_examples_dir, config.llvm_tools_dir,
+     config.environment.get("PATH", os.environ.get("PATH", ""))])
+config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%shared", config.kiln_shared_dir))
+config.substitutions.append(("%kiln_src", config.kiln_src_root))
+config.substitutions.append(("%examples", os.path.join(config.kiln_src_root, "examples")))
+
+if config.kiln_enable_compiler:
+    config.available_features.add("compiler")
+if shutil.which("nvidia-smi") and os.path.exists("/dev/nvidia0"):
+    config.available_features.add("gpu")
