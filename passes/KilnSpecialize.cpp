@@ -68,14 +68,18 @@ struct KilnSpecializePass : mlir::kiln::impl::KilnSpecializeBase<KilnSpecializeP
       used.insert(name);
       TypedAttr value;
       if (auto intType = dyn_cast<IntegerType>(arg.getType())) {
-        llvm::APInt parsed;
+        int64_t parsed;
         if (StringRef(it->second).getAsInteger(0, parsed))
           return emitError(arg.getLoc(), "value '")
                  << it->second << "' of '" << name << "' is not an integer";
-        if (parsed.getSignificantBits() > intType.getWidth() && intType.getWidth() > 1)
+        unsigned w = intType.getWidth();
+        bool fits = w >= 64 || (parsed >= -(int64_t(1) << (w - 1)) &&
+                                parsed < (int64_t(1) << w));
+        if (!fits)
           return emitError(arg.getLoc(), "value ")
                  << it->second << " of '" << name << "' does not fit in " << intType;
-        value = builder.getIntegerAttr(intType, parsed.sextOrTrunc(intType.getWidth()));
+        value = builder.getIntegerAttr(intType, APInt(w, parsed, /*isSigned=*/true,
+                                                      /*implicitTrunc=*/true));
       } else {
         auto floatType = cast<FloatType>(arg.getType());
         double parsed;

@@ -73,4 +73,21 @@ def KilnExpandHostAtomics : Pass<"kiln-expand-host-atomics", "::mlir::ModuleOp">
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def KilnLowerHostCopies : Pass<"kiln-lower-host-copies", "::mlir::ModuleOp"> {
+  let summary = "Rewrite memref.copy as linalg.copy so copies become loops, not library calls";
+  let description = [{
+    Bufferization copies strided views (slices of tiles) with `memref.copy`, which the
+    LLVM lowering turns into a call to the `memrefCopy` runtime function. Kiln's host
+    binaries link no MLIR runtime, so this pass rewrites each copy as `linalg.copy`,
+    which `convert-linalg-to-loops` lowers to plain loops.
+
+    ```mlir
+    memref.copy %a, %b : memref<4xf32, strided<[8]>> to memref<4xf32>
+    // becomes
+    linalg.copy ins(%a : memref<4xf32, strided<[8]>>) outs(%b : memref<4xf32>)
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 #endif
