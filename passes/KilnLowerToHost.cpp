@@ -234,21 +234,34 @@ Value castElements(OpBuilder &b, Location loc, Value v, Type to, bool isUnsigned
 /// Whether elements of `type` are bit-packed (widths that are not whole bytes).
 bool isPacked(Type type) { return getElementBitWidth(type) % 8 != 0; }
 
-/// The LLVM type an element is stored as (8-bit floats are stored as i8).
+/// The integer type an element is moved as: 8-bit floats have no LLVM type, and 16-bit
+/// floats flowing through control flow make LLVM round-trip them through f32 with
+/// libcalls on CPUs without native support.
 Type storageType(OpBuilder &b, Type elem) {
   if (isF8(elem))
     return b.getI8Type();
+  if (isa<Float16Type, BFloat16Type>(elem))
+    return b.getI16Type();
   return elem;
 }
 
-/// Loads element `index` (i64) of an array of `elem` at `base` (!llvm.ptr).
+Value toStorage(OpBuilder &b, Location loc, Value v) {
+  Type storage = storageType(b, v.getType());
+  return storage == v.getType() ? v : b.create<arith::BitcastOp>(loc, storage, v);
+}
+
+Value fromStorage(OpBuilder &b, Location loc, Value raw, Type elem) {
+  return raw.getType() == elem ? raw : b.create<arith::BitcastOp>(loc, elem, raw);
+}
+
+/// Loads element `index` (i64) of an array of `elem` at `base` (!llvm.ptr), as its
+/// storage type (see storageType; `fromStorage` gives the element).
 Value loadElement(OpBuilder &b, Location loc, Value base, Value index, Type elem) {
   auto ptrType = LLVM::LLVMPointerType::get(b.getContext());
   if (!isPacked(elem)) {
     Type storage = storageType(b, elem);
     Value addr = b.create<LLVM::GEPOp>(loc, ptrType, storage, base, ValueRange{index});
-    Value raw = b.create<LLVM::LoadOp>(loc, storage, addr);
-    return storage == elem ? raw : b.create<arith::BitcastOp>(loc, elem, raw);
+    return b.create<LLVM::LoadOp>(loc, storage, addr);
   }
   // Packed element of w < 8 bits: it may straddle two bytes.
   unsigned w = getElementBitWidth(elem);
@@ -580,9 +593,9 @@ struct LoadLowering : HostPattern<LoadOp> {
           [&](OpBuilder &e, Location el) {
             Value pad = padding ? (Value)e.create<arith::ConstantOp>(el, padding)
                                 : zeroOf(e, el, elem);
-            e.create<scf::YieldOp>(el, ValueRange{pad});
+            e.create<scf::YieldOp>(el, ValueRange{toStorage(e, el, pad)});
           });
-      return ifOp.getResult(0);
+      return fromStorage(b, l, ifOp.getResult(0), elem);
     });
     r.replaceOp(op, tile);
     return success();
@@ -652,7 +665,7 @@ struct GatherLowering : HostPattern<GatherOp> {
     auto ptrType = LLVM::LLVMPointerType::get(r.getContext());
     Value ptrs = a.getPtrs(), mask = a.getMask(), other = a.getOther();
     Value tile = generateTile(r, loc, type, [&](OpBuilder &b, Location l, ValueRange ivs) {
-      return maskedOr(
+      Value raw = maskedOr(
           b, l, mask, ivs,
           [&](OpBuilder &t, Location tl) {
             Value addr = t.create<tensor::ExtractOp>(tl, ptrs, ivs);
@@ -660,8 +673,10 @@ struct GatherLowering : HostPattern<GatherOp> {
             return loadElement(t, tl, p, i64Const(t, tl, 0), elem);
           },
           [&](OpBuilder &e, Location el) {
-            return other ? (Value)e.create<tensor::ExtractOp>(el, other, ivs) : zeroOf(e, el, elem);
+            Value v = other ? (Value)e.create<tensor::ExtractOp>(el, other, ivs) : zeroOf(e, el, elem);
+            return toStorage(e, el, v);
           });
+      return fromStorage(b, l, raw, elem);
     });
     r.replaceOp(op, tile);
     return success();
@@ -946,8 +961,15 @@ struct KilnLowerToHostPass : mlir::kiln::impl::KilnLowerToHostBase<KilnLowerToHo
     MLIRContext *ctx = &getContext();
     SmallVector<std::pair<std::string, FunctionType>> kernels;
     SmallVector<FuncOp> funcs(module.getOps<FuncOp>());
-    for (FuncOp func : funcs)
+    for (FuncOp func : funcs) {
+      for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
+        if (func.isConstexprParam(i)) {
+          emitError(func.getBody().getArgument(i).getLoc(), "constexpr parameter '")
+              << func.getParamName(i) << "' must be bound (kiln-specialize) before lowering";
+          return signalPassFailure();
+        }
       kernels.push_back({func.getSymName().str(), func.getFunctionType()});
+    }
     for (FuncOp func : funcs)
       toFuncFunc(func);
     module.walk([&](Operation *op) {
@@ -1024,8 +1046,13 @@ struct KilnLowerToHostPass : mlir::kiln::impl::KilnLowerToHostBase<KilnLowerToHo
     SmallVector<Type> inputs(func.getArgumentTypes());
     inputs.append(kGridArgs, b.getI32Type());
     auto type = b.getFunctionType(inputs, {});
-    auto newFunc = b.create<func::FuncOp>(loc, func.getSymName(), type);
+    // The body gets a reserved name: the kernel's own name may clash with user or libc
+    // symbols (a kernel called `free` or `main`); only the entry point is exported.
+    auto newFunc = b.create<func::FuncOp>(loc, ("kiln_kernel_" + func.getSymName()).str(), type);
     newFunc.setPrivate();
+    // func-to-llvm reads this attribute: the body stays out of the object's exports.
+    newFunc->setAttr("llvm.linkage",
+                     LLVM::LinkageAttr::get(b.getContext(), LLVM::Linkage::Internal));
     newFunc.getBody().takeBody(func.getBody());
     Block &entry = newFunc.getBody().front();
     SmallVector<Value> grid;
@@ -1050,7 +1077,7 @@ struct KilnLowerToHostPass : mlir::kiln::impl::KilnLowerToHostBase<KilnLowerToHo
   /// kiln_program_<name>(void **args, px, py, pz, gx, gy, gz): unpacks each argument
   /// from the pointer array and calls the kernel body.
   void buildEntryPoint(ModuleOp module, StringRef name, TypeConverter &converter) {
-    auto kernel = module.lookupSymbol<func::FuncOp>(name);
+    auto kernel = module.lookupSymbol<func::FuncOp>(("kiln_kernel_" + name).str());
     if (!kernel)
       return;
     MLIRContext *ctx = module.getContext();

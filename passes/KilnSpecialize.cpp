@@ -63,8 +63,8 @@ struct KilnSpecializePass : mlir::kiln::impl::KilnSpecializeBase<KilnSpecializeP
       auto it = bindings.find(name);
       if (it == bindings.end())
         return emitError(arg.getLoc(), "constexpr parameter '")
-               << name << "' of kernel '" << func.getSymName() << "' has no value; pass -D "
-               << name << "=VALUE";
+               << name << "' of kernel '" << func.getSymName()
+               << "' has no value; bind it with kilnc -D " << name << "=VALUE";
       used.insert(name);
       TypedAttr value;
       if (auto intType = dyn_cast<IntegerType>(arg.getType())) {
@@ -88,10 +88,14 @@ struct KilnSpecializePass : mlir::kiln::impl::KilnSpecializeBase<KilnSpecializeP
                  << it->second << "' of '" << name << "' is not a number";
         value = builder.getFloatAttr(floatType, parsed);
       }
-      if (auto grid = func.getGridAttr()) {
+      if (auto grid = func.getGridAttr(); grid && isa<IntegerAttr>(value)) {
+        // Substitute the parsed value, so hex or negative spellings stay valid grammar.
+        int64_t v = cast<IntegerAttr>(value).getInt();
+        std::string literal = v < 0 ? "(0 - " + std::to_string(-v) + ")" : std::to_string(v);
         SmallVector<Attribute> exprs;
         for (auto expr : grid.getAsValueRange<StringAttr>())
-          exprs.push_back(builder.getStringAttr(substituteGridParam(expr, name, it->second)));
+          exprs.push_back(builder.getStringAttr(
+              substituteGridParam(expr, name, literal)));
         func.setGridAttr(builder.getArrayAttr(exprs));
       }
       Value constant = builder.create<arith::ConstantOp>(arg.getLoc(), value);

@@ -384,9 +384,10 @@ LogicalResult AddPtrOp::verify() {
   ArrayRef<int64_t> expected = ptrTile ? shapeOf(ptr) : shapeOf(off);
   if (isa<RankedTensorType>(res) != (ptrTile || offTile) || shapeOf(res) != expected)
     return emitOpError("result shape should be ") << shapeString(expected);
-  if (getElementBitWidth(pointee) % 8 != 0 && (ptrTile || offTile))
-    return emitOpError("tiles of pointers to sub-byte ")
-           << pointee << " are not addressable; load packed bytes through a descriptor";
+  // Packed elements have no byte address of their own.
+  if (getElementBitWidth(pointee) % 8 != 0)
+    return emitOpError("pointers to sub-byte ")
+           << pointee << " cannot be advanced; address packed elements through a descriptor";
   return success();
 }
 

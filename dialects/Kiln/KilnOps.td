@@ -326,7 +326,8 @@ def Kiln_GatherOp : Kiln_Op<"gather", [MemoryEffects<[MemRead]>, AttrSizedOperan
     is `other` (zero when absent).
 
     ```mlir
-    %v = kiln.gather %ptrs mask %m other %zeros : tensor<128x!kiln.ptr<f32>> -> tensor<128xf32>
+    %v = kiln.gather %ptrs mask %m other %zeros
+        : tensor<128x!kiln.ptr<f32>> -> tensor<128xf32>, tensor<128xi1>
     ```
   }];
   let arguments = (ins Kiln_PtrTile:$ptrs, Optional<Kiln_BoolTile>:$mask,

@@ -48,6 +48,8 @@ std::unique_ptr<MLIRContext> createContext() {
   auto context = std::make_unique<MLIRContext>(registry, MLIRContext::Threading::DISABLED);
   context->loadDialect<mlir::kiln::KilnDialect>();
   context->loadAllAvailableDialects();
+  // Diagnostics point at the user's source; dumping the whole op buries the message.
+  context->printOpOnDiagnostic(false);
   return context;
 }
 

@@ -5,8 +5,13 @@
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/IR/Diagnostics.h"
+#include "llvm/ExecutionEngine/Orc/Mangling.h"
+#include "llvm/ExecutionEngine/Orc/Core.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
+
+extern "C" float __truncsfbf2(float);
+extern "C" float __truncdfbf2(double);
 
 namespace kiln::jit {
 
@@ -62,6 +67,15 @@ std::unique_ptr<HostKernel> HostKernel::compile(const std::string &source,
     error = "JIT compilation failed: " + llvm::toString(engine.takeError());
     return nullptr;
   }
+  // bf16 rounding helpers LLVM may call on CPUs without native bf16 (see BFloat16.c).
+  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap map;
+    map[interner("__truncsfbf2")] = {llvm::orc::ExecutorAddr::fromPtr(&__truncsfbf2),
+                                     llvm::JITSymbolFlags::Exported};
+    map[interner("__truncdfbf2")] = {llvm::orc::ExecutorAddr::fromPtr(&__truncdfbf2),
+                                     llvm::JITSymbolFlags::Exported};
+    return map;
+  });
   auto symbol = (*engine)->lookup("kiln_program_" + kernel);
   if (!symbol) {
     error = "JIT lookup failed: " + llvm::toString(symbol.takeError());

@@ -3,7 +3,7 @@
 
 // The kernel takes the program id and grid as six trailing i32s; the entry point
 // unpacks each argument from the void** array and calls it.
-// CHECK-LABEL: func.func private @vadd(%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: i32, %{{.*}}: i32, %{{.*}}: i32, %{{.*}}: i32, %{{.*}}: i32, %{{.*}}: i32, %{{.*}}: i32)
+// CHECK-LABEL: func.func private @kiln_kernel_vadd(%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: i32, %{{.*}}: i32, %{{.*}}: i32, %{{.*}}: i32, %{{.*}}: i32, %{{.*}}: i32, %{{.*}}: i32)
 // Tiles of pointers become i64 addresses: base + offset * 4 bytes.
 // CHECK: llvm.ptrtoint
 // CHECK: arith.muli %{{.*}}, %{{.*}} : tensor<64xi64>
@@ -20,7 +20,7 @@
 // CHECK-SAME: %[[ARGS:[^:]*]]: !llvm.ptr, %{{.*}}: i32
 // CHECK: llvm.getelementptr %[[ARGS]][0]
 // CHECK: llvm.load
-// CHECK: call @vadd(
+// CHECK: call @kiln_kernel_vadd(
 // LLVM-LABEL: llvm.func @kiln_program_vadd
 kiln.func @vadd(%x: !kiln.ptr<f32>, %out: !kiln.ptr<f32>, %n: i32) {
   %pid = kiln.program_id 0 : i32
@@ -41,14 +41,16 @@ kiln.func @vadd(%x: !kiln.ptr<f32>, %out: !kiln.ptr<f32>, %n: i32) {
 // -----
 
 // Block loads check every coordinate against the descriptor's shape.
-// CHECK-LABEL: func.func private @block
+// CHECK-LABEL: func.func private @kiln_kernel_block
 // CHECK: llvm.extractvalue %{{.*}}[1, 0]
 // CHECK: llvm.extractvalue %{{.*}}[2, 1]
 // CHECK: tensor.generate
 // CHECK: arith.cmpi sge
 // CHECK: arith.cmpi slt
 // CHECK: scf.if
-// CHECK: llvm.load %{{.*}} : !llvm.ptr -> bf16
+// 16-bit floats move as i16 so LLVM never widens them through f32.
+// CHECK: llvm.load %{{.*}} : !llvm.ptr -> i16
+// CHECK: arith.bitcast %{{.*}} : i16 to bf16
 // dot becomes linalg.matmul accumulating into the f32 tile.
 // CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<16x16xbf16>, tensor<16x16xbf16>) outs(%{{.*}} : tensor<16x16xf32>)
 // CHECK: linalg.reduce
@@ -69,13 +71,13 @@ kiln.func @block(%d: !kiln.desc<bf16, 2>, %out: !kiln.ptr<f32>) {
 // Packed 4-bit elements: byte address = index * 4 / 8, then shift and mask; stores
 // merge into the byte with atomic and/or (helper calls until after bufferization).
 // CHECK: func.func private @__kiln_atomic__or_i8(!llvm.ptr, i8) -> i8
-// CHECK-LABEL: func.func private @packed
+// CHECK-LABEL: func.func private @kiln_kernel_packed
 // CHECK: arith.shrui
 // CHECK: llvm.load %{{.*}} : !llvm.ptr -> i8
 // CHECK: arith.trunci %{{.*}} : i16 to i4
 // CHECK: call @__kiln_atomic__and_i8
 // CHECK: call @__kiln_atomic__or_i8
-// LLVM-LABEL: llvm.func @packed
+// LLVM-LABEL: llvm.func internal @kiln_kernel_packed
 // LLVM: llvm.atomicrmw _and %{{.*}}, %{{.*}} monotonic : !llvm.ptr, i8
 // LLVM: llvm.atomicrmw _or %{{.*}}, %{{.*}} monotonic : !llvm.ptr, i8
 kiln.func @packed(%d: !kiln.desc<i4, 1>) {

@@ -42,6 +42,11 @@ static cl::list<std::string> defines("D", cl::desc("Bind a constexpr parameter: 
                                      cl::cat(category));
 static cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimisation level (0-3, default 3)"),
                                   cl::Prefix, cl::init(3), cl::cat(category));
+static cl::opt<std::string> cpu(
+    "mcpu",
+    cl::desc("Host CPU to generate code for (an LLVM CPU name, or 'native'); default "
+             "x86-64-v2 so objects run on any recent x86-64"),
+    cl::init("x86-64-v2"), cl::cat(category));
 static cl::opt<std::string> baseName(
     "name", cl::desc("Base name of the output files (default: the input's stem)"),
     cl::cat(category));
@@ -135,7 +140,7 @@ static std::string headerFor(const std::vector<driver::KernelInfo> &kernels, Str
 }
 
 static json::Value metadataFor(const std::vector<driver::KernelInfo> &kernels,
-                               StringRef target, StringRef binary) {
+                               StringRef target, StringRef binary, StringRef cpuName) {
   json::Array list;
   for (const auto &k : kernels) {
     json::Array params;
@@ -152,6 +157,7 @@ static json::Value metadataFor(const std::vector<driver::KernelInfo> &kernels,
                                 {"symbol", k.symbol},
                                 {"target", target},
                                 {"binary", binary},
+                                {"cpu", cpuName},
                                 {"params", std::move(params)},
                                 {"grid", std::move(grid)},
                                 {"threads", k.threads},
@@ -206,6 +212,20 @@ int main(int argc, char **argv) {
   auto module = driver::parseKernels(sources, *context);
   if (!module)
     return 1;
+  // Command-line bindings are checked here so their errors name the flag, not the file.
+  std::set<std::string> constexprNames;
+  for (const auto &k : driver::describeKernels(*module))
+    for (const auto &p : k.params)
+      if (p.isConstexpr)
+        constexprNames.insert(p.name);
+  for (const std::string &d : defines) {
+    size_t eq = d.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == d.size())
+      return fail("-D " + d + ": expected NAME=VALUE");
+    if (!constexprNames.count(d.substr(0, eq)))
+      return fail("-D " + d + ": no kernel has a constexpr parameter named '" +
+                  d.substr(0, eq) + "'");
+  }
   if (mlir::failed(driver::specialize(*module, defines)))
     return 1;
   if (emit == "tile") {
@@ -219,7 +239,7 @@ int main(int argc, char **argv) {
     return 1;
 
   LLVMContext llvmContext;
-  auto llvmModule = host::translateToLLVMIR(*module, llvmContext, optLevel);
+  auto llvmModule = host::translateToLLVMIR(*module, llvmContext, optLevel, cpu);
   if (!llvmModule)
     return fail(toString(llvmModule.takeError()));
   if (emit == "llvm") {
@@ -227,14 +247,16 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (emit == "asm") {
-    if (Error err = host::emitHostCode(**llvmModule, outs(), /*assembly=*/true))
+    if (Error err = host::emitHostCode(**llvmModule, outs(), /*assembly=*/true, cpu))
       return fail(toString(std::move(err)));
     return 0;
   }
 
   if (std::error_code ec = sys::fs::create_directories(outputDir))
     return fail("cannot create '" + outputDir + "': " + ec.message());
-  std::string stem = baseName.empty() ? sys::path::stem(inputFile).str() : baseName.getValue();
+  std::string stem = !baseName.empty() ? baseName.getValue()
+                     : inputFile == "-"   ? std::string("kernels")
+                                          : sys::path::stem(inputFile).str();
   SmallString<256> objPath(outputDir), headerPath(outputDir), jsonPath(outputDir);
   sys::path::append(objPath, stem + ".o");
   sys::path::append(headerPath, stem + ".h");
@@ -244,7 +266,7 @@ int main(int argc, char **argv) {
     ToolOutputFile out(objPath, ec, sys::fs::OF_None);
     if (ec)
       return fail("cannot write " + objPath + ": " + ec.message());
-    if (Error err = host::emitHostCode(**llvmModule, out.os(), /*assembly=*/false))
+    if (Error err = host::emitHostCode(**llvmModule, out.os(), /*assembly=*/false, cpu))
       return fail(toString(std::move(err)));
     out.keep();
   }
@@ -256,6 +278,6 @@ int main(int argc, char **argv) {
     return rc;
   std::string json;
   raw_string_ostream js(json);
-  js << formatv("{0:2}", metadataFor(kernels, targetName, sys::path::filename(objPath))) << "\n";
+  js << formatv("{0:2}", metadataFor(kernels, targetName, sys::path::filename(objPath), host::resolveHostCPU(cpu))) << "\n";
   return writeFile(jsonPath, json);
 }

@@ -27,13 +27,19 @@ void registerHostPipeline();
 /// Registers the dialect translations needed to turn the LLVM dialect into LLVM IR.
 void registerHostTranslations(mlir::DialectRegistry &registry);
 
-/// Translates a module in the LLVM dialect to optimised LLVM IR for the host CPU.
-/// `optLevel` is 0-3. Errors carry a message.
+/// Translates a module in the LLVM dialect to optimised LLVM IR for an x86-64 CPU:
+/// `cpu` is an LLVM CPU name ("x86-64-v3", "sapphirerapids") or "native" for the CPU
+/// running the compiler. `optLevel` is 0-3. Errors carry a message.
 llvm::Expected<std::unique_ptr<llvm::Module>>
-translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &context, unsigned optLevel);
+translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &context, unsigned optLevel,
+                  llvm::StringRef cpu);
 
-/// Writes `module` as an object file (or assembly when `assembly`) for the host CPU.
-llvm::Error emitHostCode(llvm::Module &module, llvm::raw_pwrite_stream &os, bool assembly);
+/// Writes `module` as an object file (or assembly when `assembly`) for `cpu`.
+llvm::Error emitHostCode(llvm::Module &module, llvm::raw_pwrite_stream &os, bool assembly,
+                         llvm::StringRef cpu);
+
+/// The CPU name `cpu` stands for ("native" resolves to the running CPU).
+std::string resolveHostCPU(llvm::StringRef cpu);
 
 } // namespace kiln::host
 

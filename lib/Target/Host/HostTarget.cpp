@@ -17,6 +17,7 @@
 #include "mlir/Transforms/Passes.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
@@ -65,7 +66,11 @@ void registerHostTranslations(DialectRegistry &registry) {
   registerLLVMDialectTranslation(registry);
 }
 
-static llvm::Expected<std::unique_ptr<llvm::TargetMachine>> hostTargetMachine() {
+std::string resolveHostCPU(llvm::StringRef cpu) {
+  return cpu == "native" ? llvm::sys::getHostCPUName().str() : cpu.str();
+}
+
+static llvm::Expected<std::unique_ptr<llvm::TargetMachine>> hostTargetMachine(llvm::StringRef cpu) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   std::string triple = llvm::sys::getProcessTriple();
@@ -74,19 +79,27 @@ static llvm::Expected<std::unique_ptr<llvm::TargetMachine>> hostTargetMachine() 
   if (!target)
     return llvm::createStringError("no LLVM target for " + triple + ": " + error);
   llvm::TargetOptions options;
+  std::string cpuName = resolveHostCPU(cpu);
+  llvm::Triple parsed(triple);
+  auto *info = target->createMCSubtargetInfo(parsed, cpuName, "");
+  bool known = info && info->isCPUStringValid(cpuName);
+  delete info;
+  if (!known)
+    return llvm::createStringError("unknown CPU '" + cpuName + "' for " + triple);
   std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
-      llvm::Triple(triple), llvm::sys::getHostCPUName(), "", options, llvm::Reloc::PIC_));
+      parsed, cpuName, "", options, llvm::Reloc::PIC_));
   if (!machine)
     return llvm::createStringError("cannot create a target machine for " + triple);
   return machine;
 }
 
 llvm::Expected<std::unique_ptr<llvm::Module>>
-translateToLLVMIR(ModuleOp module, llvm::LLVMContext &context, unsigned optLevel) {
+translateToLLVMIR(ModuleOp module, llvm::LLVMContext &context, unsigned optLevel,
+                  llvm::StringRef cpu) {
   std::unique_ptr<llvm::Module> llvmModule = translateModuleToLLVMIR(module, context);
   if (!llvmModule)
     return llvm::createStringError("translation to LLVM IR failed");
-  auto machine = hostTargetMachine();
+  auto machine = hostTargetMachine(cpu);
   if (!machine)
     return machine.takeError();
   llvmModule->setDataLayout((*machine)->createDataLayout());
@@ -97,9 +110,9 @@ translateToLLVMIR(ModuleOp module, llvm::LLVMContext &context, unsigned optLevel
   return llvmModule;
 }
 
-llvm::Error emitHostCode(llvm::Module &module, llvm::raw_pwrite_stream &os,
-                                     bool assembly) {
-  auto machine = hostTargetMachine();
+llvm::Error emitHostCode(llvm::Module &module, llvm::raw_pwrite_stream &os, bool assembly,
+                         llvm::StringRef cpu) {
+  auto machine = hostTargetMachine(cpu);
   if (!machine)
     return machine.takeError();
   llvm::legacy::PassManager pm;

@@ -340,8 +340,16 @@ kiln.func @addptr_result(%p: !kiln.ptr<f32>) {
 kiln.func @addptr_packed(%p: !kiln.ptr<i4>) {
   %a = kiln.iota : tensor<4xi32>
   // Packed elements have no byte address of their own.
-  // expected-error @+1 {{tiles of pointers to sub-byte 'i4' are not addressable}}
+  // expected-error @+1 {{pointers to sub-byte 'i4' cannot be advanced}}
   %pa = kiln.addptr %p, %a : !kiln.ptr<i4>, tensor<4xi32> -> tensor<4x!kiln.ptr<i4>>
+  kiln.return
+}
+
+// -----
+
+kiln.func @addptr_packed_scalar(%p: !kiln.ptr<i2>, %i: i32) {
+  // expected-error @+1 {{pointers to sub-byte 'i2' cannot be advanced}}
+  %q = kiln.addptr %p, %i : !kiln.ptr<i2>, i32 -> !kiln.ptr<i2>
   kiln.return
 }
 
