@@ -50,6 +50,12 @@ inline int64_t mul(int64_t a, int64_t b, const char *where) {
   return r;
 }
 
+/// a*b modulo 2^64: for steps that cannot fail; only reachable past the
+/// 62-bit bound that Layout::verify keeps on user layouts.
+inline int64_t wrapMul(int64_t a, int64_t b) {
+  return int64_t(uint64_t(a) * uint64_t(b));
+}
+
 /// Runs `f`, turning an AlgebraError into a failed Result.
 template <typename T, typename F> Result<T> guard(F &&f) {
   try {
@@ -57,6 +63,18 @@ template <typename T, typename F> Result<T> guard(F &&f) {
   } catch (const AlgebraError &e) {
     return Result<T>::failure(e.message);
   }
+}
+
+/// The composition rule of the public call in progress on this thread.
+extern thread_local CompositionRule activeRule;
+
+/// guard() with `rule` active for the duration of `f`.
+template <typename T, typename F> Result<T> guardRule(CompositionRule rule, F &&f) {
+  CompositionRule saved = activeRule;
+  activeRule = rule;
+  Result<T> r = guard<T>(std::forward<F>(f));
+  activeRule = saved;
+  return r;
 }
 
 /// Unwraps a Result inside the throwing world.

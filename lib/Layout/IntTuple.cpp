@@ -180,7 +180,7 @@ int64_t product(const IntTuple &t) {
     return t.value();
   int64_t p = 1;
   for (const IntTuple &e : t.elements())
-    p *= product(e);
+    p = int64_t(uint64_t(p) * uint64_t(product(e))); // no UB past 2^63
   return p;
 }
 
@@ -203,7 +203,7 @@ IntTuple prefixProduct(const IntTuple &shape, int64_t init) {
   std::vector<IntTuple> out;
   for (const IntTuple &e : shape.elements()) {
     out.push_back(prefixProduct(e, init));
-    init *= product(e);
+    init = int64_t(uint64_t(init) * uint64_t(product(e)));
   }
   return IntTuple::tuple(std::move(out));
 }

@@ -10,6 +10,7 @@
 #include "Detail.h"
 
 #include <algorithm>
+#include <climits>
 #include <tuple>
 
 namespace kiln::layout {
@@ -56,7 +57,22 @@ static std::string verifyRec(const IntTuple &shape, const IntTuple &stride) {
 }
 
 std::string Layout::verify(const IntTuple &shape, const IntTuple &stride) {
-  return verifyRec(shape, stride);
+  std::string e = verifyRec(shape, stride);
+  if (!e.empty())
+    return e;
+  // Keep size and every offset below 2^62 so the algebra cannot overflow.
+  const int64_t limit = int64_t(1) << 62;
+  std::vector<int64_t> fs = flattenToVector(shape), fd = flattenToVector(stride);
+  int64_t size = 1, extent = 0;
+  for (size_t i = 0; i < fs.size(); ++i) {
+    int64_t d = fd[i] < 0 ? -fd[i] : fd[i], term;
+    if (fd[i] == INT64_MIN || __builtin_mul_overflow(size, fs[i], &size) || size > limit ||
+        __builtin_mul_overflow(fs[i] > 0 ? fs[i] - 1 : 0, d, &term) ||
+        __builtin_add_overflow(extent, term, &extent) || extent > limit)
+      return "sizes or offsets of " + shape.str() + ":" + stride.str() +
+             " do not fit in 62 bits";
+  }
+  return "";
 }
 
 Result<Layout> Layout::tryCreate(IntTuple shape, IntTuple stride) {
@@ -89,7 +105,8 @@ int64_t detail::cosizeT(const Layout &l) {
 int64_t Layout::cosize() const {
   if (size() <= 0)
     return 0;
-  return guard<int64_t>([&] { return cosizeT(*this); }).value();
+  Result<int64_t> r = guard<int64_t>([&] { return cosizeT(*this); });
+  return r ? *r : 0; // only on int64 overflow
 }
 
 int64_t Layout::operator()(int64_t index) const {
@@ -130,6 +147,20 @@ Layout makeLayout(const std::vector<Layout> &modes) {
 bool sameFunction(const Layout &a, const Layout &b) {
   if (a.size() != b.size())
     return false;
+  if (a.size() == 0)
+    return true;
+  // With equal flat shapes both are sum(c_i * stride_i) over independent
+  // coordinates, so they agree iff the strides of non-trivial modes agree.
+  std::vector<int64_t> as = flattenToVector(a.shape()), bs = flattenToVector(b.shape());
+  if (as == bs) {
+    std::vector<int64_t> ad = flattenToVector(a.stride()), bd = flattenToVector(b.stride());
+    for (size_t i = 0; i < as.size(); ++i)
+      if (as[i] != 1 && ad[i] != bd[i])
+        return false;
+    return true;
+  }
+  if (coalesce(a) == coalesce(b))
+    return true;
   for (int64_t i = 0; i < a.size(); ++i)
     if (a(i) != b(i))
       return false;
@@ -277,8 +308,8 @@ Layout coalesce(const Layout &l) {
     if (rs.back() == 1) {
       rs.back() = s;
       rd.back() = d;
-    } else if (rs.back() * rd.back() == d) {
-      rs.back() *= s; // mode continues the previous one
+    } else if (wrapMul(rs.back(), rd.back()) == d) {
+      rs.back() = wrapMul(rs.back(), s); // mode continues the previous one
     } else {
       rs.push_back(s);
       rd.push_back(d);
@@ -370,19 +401,43 @@ Result<Layout> slice(const IntTuple &coord, const Layout &l) {
 // composition
 //===----------------------------------------------------------------------===//
 
-Layout detail::compositionT(const Layout &a, const Layout &b) {
-  if (b.shape().isTuple()) {
-    std::vector<Layout> modes;
-    for (size_t i = 0; i < b.rank(); ++i)
-      modes.push_back(compositionT(a, b[i]));
-    return makeLayout(modes);
-  }
-  if (b.stride().value() == 0)
-    return Layout(b.shape().value(), 0);
+/// CuTe's shape_div for integers: a / b rounded up, defined only when one
+/// divides the other.
+static int64_t shapeDiv(int64_t a, int64_t b, const Layout &lhs, const Layout &rhs) {
+  if (!(floorMod(a, b, "composition") == 0 || floorMod(b, a, "composition") == 0))
+    fail("composition of " + lhs.str() + " with " + rhs.str() + ": " +
+         std::to_string(a) + " and " + std::to_string(b) +
+         " do not divide each other (divisibility condition)");
+  return floorDiv(a + b - 1, b, "composition");
+}
 
+thread_local CompositionRule detail::activeRule = CompositionRule::Reference;
+
+/// The reference rule: walk the flattened left layout, dividing the right
+/// stride out of each mode and modding the right shape out of the result.
+static Layout composeReference(const Layout &a, int64_t restShape, int64_t restStride,
+                               const Layout &b) {
+  std::vector<int64_t> fs = flattenToVector(a.shape()), fd = flattenToVector(a.stride());
+  if (fs.empty())
+    fail("composition of " + a.str() + " with " + b.str() + ": the left layout has no modes");
   std::vector<int64_t> rs, rd;
-  int64_t restShape = b.shape().value();
-  int64_t restStride = b.stride().value();
+  for (size_t i = 0; i + 1 < fs.size(); ++i) {
+    int64_t s1 = shapeDiv(fs[i], restStride, a, b);
+    rs.push_back(std::min(s1, restShape));
+    rd.push_back(mul(restStride, fd[i], "composition"));
+    restShape = shapeDiv(restShape, s1 < 0 ? -s1 : s1, a, b);
+    restStride = shapeDiv(restStride, fs[i], a, b);
+  }
+  rs.push_back(restShape);
+  rd.push_back(mul(restStride, fd.back(), "composition"));
+  return coalesce(tupleLayout(rs, rd));
+}
+
+/// The coalesced rule (pycute 4.x): coalesce the left layout first, then
+/// require only that strides and shapes divide where the walk crosses a mode.
+static Layout composeCoalesced(const Layout &a, int64_t restShape, int64_t restStride,
+                               const Layout &b) {
+  std::vector<int64_t> rs, rd;
   Layout flatA = coalesce(a);
   std::vector<int64_t> fs = flattenToVector(flatA.shape());
   std::vector<int64_t> fd = flattenToVector(flatA.stride());
@@ -390,10 +445,10 @@ Layout detail::compositionT(const Layout &a, const Layout &b) {
     int64_t cs = fs[i], cd = fd[i];
     if (!(floorMod(cs, restStride, "composition") == 0 ||
           floorMod(restStride, cs, "composition") == 0))
-      fail("composition: stride " + std::to_string(restStride) +
-           " does not divide shape " + std::to_string(cs) +
+      fail("composition of " + a.str() + " with " + b.str() + ": stride " +
+           std::to_string(restStride) + " and shape " + std::to_string(cs) +
            " of the coalesced left layout " + flatA.str() +
-           " (nor the other way round)");
+           " do not divide each other (divisibility condition)");
     int64_t newShape =
         std::min(std::max<int64_t>(1, floorDiv(cs, restStride, "composition")), restShape);
     if (newShape != 1) {
@@ -408,6 +463,20 @@ Layout detail::compositionT(const Layout &a, const Layout &b) {
     rd.push_back(mul(restStride, fd.back(), "composition"));
   }
   return fromFlat(rs, rd);
+}
+
+Layout detail::compositionT(const Layout &a, const Layout &b) {
+  if (b.shape().isTuple()) {
+    std::vector<Layout> modes;
+    for (size_t i = 0; i < b.rank(); ++i)
+      modes.push_back(compositionT(a, b[i]));
+    return makeLayout(modes);
+  }
+  if (b.stride().value() == 0)
+    return Layout(b.shape().value(), 0);
+  if (activeRule == CompositionRule::Coalesced)
+    return composeCoalesced(a, b.shape().value(), b.stride().value(), b);
+  return composeReference(a, b.shape().value(), b.stride().value(), b);
 }
 
 static void checkModeCount(const Layout &a, const Tiler &b, const char *op) {
@@ -431,12 +500,12 @@ Layout detail::compositionT(const Layout &a, const Tiler &b) {
   return makeLayout(modes);
 }
 
-Result<Layout> composition(const Layout &a, const Layout &b) {
-  return guard<Layout>([&] { return compositionT(a, b); });
+Result<Layout> composition(const Layout &a, const Layout &b, CompositionRule rule) {
+  return guardRule<Layout>(rule, [&] { return compositionT(a, b); });
 }
 
-Result<Layout> composition(const Layout &a, const Tiler &b) {
-  return guard<Layout>([&] { return compositionT(a, b); });
+Result<Layout> composition(const Layout &a, const Tiler &b, CompositionRule rule) {
+  return guardRule<Layout>(rule, [&] { return compositionT(a, b); });
 }
 
 //===----------------------------------------------------------------------===//
@@ -455,14 +524,18 @@ Layout detail::complementT(const Layout &l, int64_t cotarget) {
     if (stride == 0 || shape == 1)
       continue;
     if (!(current <= mul(shape, stride, "complement")))
-      fail("complement: layout " + l.str() +
-           " is not injective (its modes overlap at stride " +
-           std::to_string(stride) + "), so it has no complement");
+      fail("complement: layout " + l.str() + " has overlapping modes (sorted by "
+           "stride, the mode of stride " + std::to_string(stride) +
+           " starts inside the extent " + std::to_string(current) +
+           " of the previous ones), so it has no complement");
     rs.push_back(floorDiv(stride, current, "complement"));
     rd.push_back(current);
     current = shape * stride;
   }
-  rs.push_back(floorDiv(cotarget + current - 1, current, "complement"));
+  int64_t roundedUp;
+  if (__builtin_add_overflow(cotarget, current - 1, &roundedUp))
+    fail("complement: cotarget " + std::to_string(cotarget) + " is too large");
+  rs.push_back(floorDiv(roundedUp, current, "complement"));
   rd.push_back(current);
   return coalesce(tupleLayout(rs, rd));
 }
@@ -477,7 +550,7 @@ Layout rightInverse(const Layout &l) {
   int64_t prefix = 1;
   for (size_t i = 0; i < fs.size(); ++i) {
     modes.emplace_back(fd[i], fs[i], prefix);
-    prefix *= fs[i];
+    prefix = wrapMul(prefix, fs[i]);
   }
   std::sort(modes.begin(), modes.end());
   std::vector<int64_t> rs, rd;
@@ -489,15 +562,22 @@ Layout rightInverse(const Layout &l) {
       break; // the contiguous image ends here
     rs.push_back(shape);
     rd.push_back(pre);
-    current = shape * stride;
+    current = wrapMul(shape, stride);
   }
   return coalesce(tupleLayout(rs, rd));
 }
 
+/// Prefixes the error of `r` with the operation the user asked for.
+static Result<Layout> withContext(Result<Layout> r, const std::string &context) {
+  if (r)
+    return r;
+  return Result<Layout>::failure(context + ": " + r.error());
+}
+
 Result<Layout> leftInverse(const Layout &l) {
-  return guard<Layout>([&] {
+  return withContext(guard<Layout>([&] {
     return rightInverse(makeLayout({l, complementT(l, 1)}));
-  });
+  }), "left_inverse of " + l.str());
 }
 
 //===----------------------------------------------------------------------===//
@@ -563,23 +643,35 @@ static Layout tiledFrom(const Layout &zipped) {
   return makeLayout(modes);
 }
 
-Result<Layout> logicalDivide(const Layout &a, const Tiler &b) {
-  return guard<Layout>([&] { return logicalDivideT(a, b); });
+Result<Layout> logicalDivide(const Layout &a, const Tiler &b, CompositionRule rule) {
+  return withContext(
+      guardRule<Layout>(rule, [&] { return logicalDivideT(a, b); }),
+      "logical_divide of " + a.str() + " by " + b.str());
 }
-Result<Layout> zippedDivide(const Layout &a, const Tiler &b) {
-  return guard<Layout>([&] { return hierUnzip(logicalDivideT, a, b); });
+Result<Layout> zippedDivide(const Layout &a, const Tiler &b, CompositionRule rule) {
+  return withContext(
+      guardRule<Layout>(rule, [&] { return hierUnzip(logicalDivideT, a, b); }),
+      "zipped_divide of " + a.str() + " by " + b.str());
 }
-Result<Layout> tiledDivide(const Layout &a, const Tiler &b) {
-  return guard<Layout>([&] { return tiledFrom(hierUnzip(logicalDivideT, a, b)); });
+Result<Layout> tiledDivide(const Layout &a, const Tiler &b, CompositionRule rule) {
+  return withContext(
+      guardRule<Layout>(rule, [&] { return tiledFrom(hierUnzip(logicalDivideT, a, b)); }),
+      "tiled_divide of " + a.str() + " by " + b.str());
 }
-Result<Layout> logicalProduct(const Layout &a, const Tiler &b) {
-  return guard<Layout>([&] { return logicalProductT(a, b); });
+Result<Layout> logicalProduct(const Layout &a, const Tiler &b, CompositionRule rule) {
+  return withContext(
+      guardRule<Layout>(rule, [&] { return logicalProductT(a, b); }),
+      "logical_product of " + a.str() + " by " + b.str());
 }
-Result<Layout> zippedProduct(const Layout &a, const Tiler &b) {
-  return guard<Layout>([&] { return hierUnzip(logicalProductT, a, b); });
+Result<Layout> zippedProduct(const Layout &a, const Tiler &b, CompositionRule rule) {
+  return withContext(
+      guardRule<Layout>(rule, [&] { return hierUnzip(logicalProductT, a, b); }),
+      "zipped_product of " + a.str() + " by " + b.str());
 }
-Result<Layout> tiledProduct(const Layout &a, const Tiler &b) {
-  return guard<Layout>([&] { return tiledFrom(hierUnzip(logicalProductT, a, b)); });
+Result<Layout> tiledProduct(const Layout &a, const Tiler &b, CompositionRule rule) {
+  return withContext(
+      guardRule<Layout>(rule, [&] { return tiledFrom(hierUnzip(logicalProductT, a, b)); }),
+      "tiled_product of " + a.str() + " by " + b.str());
 }
 
 /// CuTe's append<R>: a leaf becomes a one-mode tuple, then 1:0 modes pad it.
@@ -602,11 +694,15 @@ static Layout zipProduct(const Layout &a, const Layout &b, bool raked) {
   return makeLayout(modes);
 }
 
-Result<Layout> blockedProduct(const Layout &a, const Layout &b) {
-  return guard<Layout>([&] { return zipProduct(a, b, /*raked=*/false); });
+Result<Layout> blockedProduct(const Layout &a, const Layout &b, CompositionRule rule) {
+  return withContext(
+      guardRule<Layout>(rule, [&] { return zipProduct(a, b, /*raked=*/false); }),
+      "blocked_product of " + a.str() + " by " + b.str());
 }
-Result<Layout> rakedProduct(const Layout &a, const Layout &b) {
-  return guard<Layout>([&] { return zipProduct(a, b, /*raked=*/true); });
+Result<Layout> rakedProduct(const Layout &a, const Layout &b, CompositionRule rule) {
+  return withContext(
+      guardRule<Layout>(rule, [&] { return zipProduct(a, b, /*raked=*/true); }),
+      "raked_product of " + a.str() + " by " + b.str());
 }
 
 } // namespace kiln::layout

@@ -179,20 +179,35 @@ Result<Layout> slice(const IntTuple &coord, const Layout &l);
 Result<std::pair<Layout, int64_t>> sliceAndOffset(const IntTuple &coord,
                                                    const Layout &l);
 
+/// How composition treats a left layout whose modes the right layout's
+/// strides cut across. Both rules give R(c) == A(B(c)) whenever they accept.
+enum class CompositionRule {
+  /// CuTe's reference rule, as in ../shared/conformance: walk the flattened
+  /// (not coalesced) left layout; every mode and the remaining stride/shape
+  /// must divide one another. The default.
+  Reference,
+  /// pycute 4.x: coalesce the left layout first; only the stride needs to
+  /// divide the modes it crosses. Accepts a superset of Reference.
+  Coalesced,
+};
+
 /// R = A o B with R(c) == A(B(c)) for every coordinate c of B, shaped like B.
-/// Requires: the modes of coalesce(A) and the strides that B walks with divide
-/// each other ("divisibility condition"); otherwise an error says where.
+/// Requires the divisibility condition of `rule` (see CompositionRule);
+/// otherwise an error says which numbers do not divide.
 /// Example: composition((4,8):(8,1), 8:4) == 8:1 (every 4th element of a
 /// row-major 4x8 tile, walked column-major, is the contiguous 0..7).
-Result<Layout> composition(const Layout &a, const Layout &b);
+Result<Layout> composition(const Layout &a, const Layout &b,
+                           CompositionRule rule = CompositionRule::Reference);
 /// By-mode composition: mode i of A is composed with tiler mode i, remaining
 /// modes of A are kept. Requires rank(A) >= rank(tiler).
-Result<Layout> composition(const Layout &a, const Tiler &b);
+Result<Layout> composition(const Layout &a, const Tiler &b,
+                           CompositionRule rule = CompositionRule::Reference);
 
 /// The complement of L with respect to `cotarget`: a layout C, ordered by
 /// stride, such that (L, C) covers 0..cotarget-1 without overlap when L is
 /// injective. complement((2,2):(1,6), 24) == (3,2):(2,12).
-/// Fails when the modes of L overlap (L is not injective).
+/// Fails when the modes of L, sorted by stride, overlap (a mode starts inside
+/// the extent of the smaller ones).
 Result<Layout> complement(const Layout &l, int64_t cotarget = 1);
 
 /// The largest R with L(R(i)) == i for i < size(R). Never fails;
@@ -200,33 +215,42 @@ Result<Layout> complement(const Layout &l, int64_t cotarget = 1);
 /// rightInverse((4,8):(8,1)) == (8,4):(4,1).
 Layout rightInverse(const Layout &l);
 
-/// R with R(L(i)) == i for every i < size(L). Requires L injective (else
-/// fails, as the complement of L does not exist).
+/// rightInverse((L, complement(L))): R(L(i)) == i for every i < size(L)
+/// whenever the complement fills every hole of L (e.g. compact layouts in any
+/// mode order). Fails when complement(L) does.
 Result<Layout> leftInverse(const Layout &l);
 
 /// composition(A, (B, complement(B, size(A)))): mode 0 is the tile, mode 1
 /// iterates over tiles. By mode for tuple tilers.
-Result<Layout> logicalDivide(const Layout &a, const Tiler &b);
+Result<Layout> logicalDivide(const Layout &a, const Tiler &b,
+                     CompositionRule rule = CompositionRule::Reference);
 /// Like logicalDivide, but gathers all tile modes into mode 0 and all rest
 /// modes into mode 1: ((tile...),(rest...)).
-Result<Layout> zippedDivide(const Layout &a, const Tiler &b);
+Result<Layout> zippedDivide(const Layout &a, const Tiler &b,
+                     CompositionRule rule = CompositionRule::Reference);
 /// Like zippedDivide, but the rest modes become top-level modes:
 /// ((tile...),rest0,rest1,...).
-Result<Layout> tiledDivide(const Layout &a, const Tiler &b);
+Result<Layout> tiledDivide(const Layout &a, const Tiler &b,
+                     CompositionRule rule = CompositionRule::Reference);
 
 /// (A, complement(A, size(A)*cosize(B)) o B): B copies of A. By mode for
 /// tuple tilers.
-Result<Layout> logicalProduct(const Layout &a, const Tiler &b);
+Result<Layout> logicalProduct(const Layout &a, const Tiler &b,
+                     CompositionRule rule = CompositionRule::Reference);
 /// Like logicalProduct with tuple tilers, modes gathered as in zippedDivide.
-Result<Layout> zippedProduct(const Layout &a, const Tiler &b);
+Result<Layout> zippedProduct(const Layout &a, const Tiler &b,
+                     CompositionRule rule = CompositionRule::Reference);
 /// Like zippedProduct with the rest modes at top level.
-Result<Layout> tiledProduct(const Layout &a, const Tiler &b);
+Result<Layout> tiledProduct(const Layout &a, const Tiler &b,
+                     CompositionRule rule = CompositionRule::Reference);
 /// Mode-wise (A_i, B'_i) after a logical product of A and B padded to the
 /// same rank: tiles of A laid out "blocked" by B. blockedProduct((2,2):(1,2),
 /// (3,4):(1,3)) has shape ((2,3),(2,4)).
-Result<Layout> blockedProduct(const Layout &a, const Layout &b);
+Result<Layout> blockedProduct(const Layout &a, const Layout &b,
+                     CompositionRule rule = CompositionRule::Reference);
 /// Mode-wise (B'_i, A_i): elements of A "raked" (interleaved) across B.
-Result<Layout> rakedProduct(const Layout &a, const Layout &b);
+Result<Layout> rakedProduct(const Layout &a, const Layout &b,
+                     CompositionRule rule = CompositionRule::Reference);
 
 } // namespace kiln::layout
 
