@@ -961,6 +961,19 @@ struct KilnLowerToHostPass : mlir::kiln::impl::KilnLowerToHostBase<KilnLowerToHo
     MLIRContext *ctx = &getContext();
     SmallVector<std::pair<std::string, FunctionType>> kernels;
     SmallVector<FuncOp> funcs(module.getOps<FuncOp>());
+    // The host runs every tile in one thread: layouts that distribute tiles over
+    // threads mean nothing here, and the upstream lowering would reject them later.
+    WalkResult encoded = module.walk([&](Operation *op) {
+      for (Value v : op->getResults())
+        if (auto tile = dyn_cast<RankedTensorType>(v.getType()); tile && tile.getEncoding()) {
+          op->emitOpError("tile with layout ")
+              << tile.getEncoding() << ": the host target takes tiles without layouts";
+          return WalkResult::interrupt();
+        }
+      return WalkResult::advance();
+    });
+    if (encoded.wasInterrupted())
+      return signalPassFailure();
     for (FuncOp func : funcs) {
       for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
         if (func.isConstexprParam(i)) {

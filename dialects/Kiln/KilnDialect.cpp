@@ -3,6 +3,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "kiln/Layout/Swizzle.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -70,4 +71,43 @@ LogicalResult DescType::verify(function_ref<InFlightDiagnostic()> emitError,
   if (rank < 1 || rank > 5)
     return emitError() << "descriptor rank must be between 1 and 5, got " << rank;
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// LayoutAttr: parsed and checked by the layout library.
+//===----------------------------------------------------------------------===//
+
+Attribute LayoutAttr::parse(AsmParser &parser, Type) {
+  std::string spec;
+  SMLoc loc = parser.getCurrentLocation();
+  if (parser.parseLess() || parser.parseString(&spec) || parser.parseGreater())
+    return {};
+  auto layout = ::kiln::layout::parseSwizzledLayout(spec);
+  if (!layout) {
+    parser.emitError(loc, "invalid layout '") << spec << "': " << layout.error();
+    return {};
+  }
+  // Store the canonical spelling so equal layouts are equal attributes; an identity
+  // swizzle is left out.
+  const auto &l = layout.value();
+  std::string canonical = l.swizzle.isIdentity() && l.offset == 0 ? l.layout.str() : l.str();
+  return LayoutAttr::get(parser.getContext(), canonical);
+}
+
+void LayoutAttr::print(AsmPrinter &printer) const {
+  printer << "<\"" << getSpec() << "\">";
+}
+
+LogicalResult LayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                 StringRef spec) {
+  auto layout = ::kiln::layout::parseSwizzledLayout(std::string_view(spec.data(), spec.size()));
+  if (!layout)
+    return emitError() << "invalid layout '" << spec << "': " << layout.error();
+  return success();
+}
+
+int64_t LayoutAttr::getSize() const {
+  auto layout = ::kiln::layout::parseSwizzledLayout(
+      std::string_view(getSpec().data(), getSpec().size()));
+  return layout ? layout.value().size() : 0;
 }

@@ -199,6 +199,25 @@ LogicalResult FuncOp::verify() {
   return success();
 }
 
+/// A tile whose encoding is a kiln layout must have exactly as many elements as the
+/// layout maps; checked once per kernel so every op producing such a tile is covered.
+LogicalResult FuncOp::verifyRegions() {
+  WalkResult result = getBody().walk([&](Operation *op) {
+    for (Value v : op->getResults()) {
+      auto tile = dyn_cast<RankedTensorType>(v.getType());
+      auto layout = tile ? dyn_cast_if_present<LayoutAttr>(tile.getEncoding()) : nullptr;
+      if (layout && layout.getSize() != tile.getNumElements()) {
+        op->emitOpError("result layout ")
+            << layout << " maps " << layout.getSize() << " elements but the tile has "
+            << tile.getNumElements();
+        return WalkResult::interrupt();
+      }
+    }
+    return WalkResult::advance();
+  });
+  return failure(result.wasInterrupted());
+}
+
 //===----------------------------------------------------------------------===//
 // Tile construction and shape manipulation
 //===----------------------------------------------------------------------===//

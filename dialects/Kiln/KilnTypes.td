@@ -43,4 +43,33 @@ def Kiln_DescType : Kiln_Type<"Desc", "desc"> {
   let genVerifyDecl = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Attributes
+//===----------------------------------------------------------------------===//
+
+def Kiln_LayoutAttr : AttrDef<Kiln_Dialect, "Layout"> {
+  let mnemonic = "layout";
+  let summary = "a CuTe layout, optionally swizzled, in CuTe's notation";
+  let description = [{
+    A layout from Kiln's layout algebra (see docs/layouts.md): a hierarchical
+    shape:stride function, optionally composed with a `Sw<B,M,S>` swizzle and an offset.
+    Parsed, checked and printed in canonical form by the layout library, so an illegal
+    layout is a diagnostic at its location. As a tile's encoding it says where each
+    element lives; its size must equal the tile's element count.
+
+    ```mlir
+    #kiln.layout<"((2,4),8):((1,2),8)">
+    #kiln.layout<"Sw<3,3,3>o(64,64):(64,1)">
+    tensor<64x64xf16, #kiln.layout<"Sw<3,3,3>o(64,64):(64,1)">>
+    ```
+  }];
+  let parameters = (ins StringRefParameter<"layout in CuTe notation">:$spec);
+  let hasCustomAssemblyFormat = 1;
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// Number of elements the layout maps (the size of its domain).
+    int64_t getSize() const;
+  }];
+}
+
 #endif

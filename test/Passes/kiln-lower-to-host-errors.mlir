@@ -1,0 +1,15 @@
+// RUN: kiln-opt %s -split-input-file -kiln-lower-to-host -verify-diagnostics
+
+kiln.func @encoded(%x: f32) {
+  // Layouts distribute tiles over GPU threads; the host keeps a tile in one thread.
+  // expected-error @+1 {{tile with layout #kiln.layout<"(4,8):(8,1)">: the host target takes tiles without layouts}}
+  %t = kiln.splat %x : tensor<4x8xf32, #kiln.layout<"(4,8):(8,1)">>
+  kiln.return
+}
+
+// -----
+
+// expected-error @+1 {{constexpr parameter 'B' must be bound (kiln-specialize) before lowering}}
+kiln.func @unbound(%B: i32 {kiln.constexpr}) {
+  kiln.return
+}
