@@ -8,6 +8,8 @@ namespace mlir {
 class ModuleOp;
 namespace arith { class ArithDialect; }
 namespace func { class FuncDialect; }
+namespace gpu { class GPUDialect; }
+namespace memref { class MemRefDialect; }
 namespace linalg { class LinalgDialect; }
 namespace LLVM { class LLVMDialect; }
 namespace math { class MathDialect; }

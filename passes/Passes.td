@@ -54,6 +54,37 @@ def KilnLowerToHost : Pass<"kiln-lower-to-host", "::mlir::ModuleOp"> {
     "::mlir::tensor::TensorDialect"];
 }
 
+def KilnLowerToGPU : Pass<"kiln-lower-to-gpu", "::mlir::ModuleOp"> {
+  let summary = "Lower tile IR to a gpu.module, distributing tiles over the threads of a block";
+  let description = [{
+    Each `kiln.func` becomes a `gpu.func` kernel in `gpu.module @kiln_kernels`; a
+    program instance is one thread block of `threads` threads. Tiles are held in
+    registers in a blocked row-major layout (thread t owns runs of consecutive
+    elements, neighbouring threads neighbouring runs), so global accesses coalesce and
+    elementwise code stays in registers. Reductions combine in registers, across lanes
+    with `gpu.shuffle xor` and across warps through workgroup memory. The result is
+    target-neutral; `kiln-nvidia-pipeline` (and later the AMD and Intel pipelines)
+    lower it. Ops without a GPU lowering yet are reported at their location.
+
+    ```mlir
+    kiln.func @k(%x: !kiln.ptr<f32>) { %p = kiln.program_id 0 : i32 ... }
+    // becomes
+    gpu.module @kiln_kernels {
+      gpu.func @k(%x: !llvm.ptr) kernel attributes {known_block_size = array<i32: 128, 1, 1>} {
+        %b = gpu.block_id x ...
+      }
+    }
+    ```
+  }];
+  let options = [
+    Option<"threads", "threads", "int64_t", "128", "threads per program instance">,
+    Option<"warpSize", "warp-size", "int64_t", "32", "threads per warp (wavefront)">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect", "::mlir::LLVM::LLVMDialect",
+    "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"];
+}
+
 def KilnExpandHostAtomics : Pass<"kiln-expand-host-atomics", "::mlir::ModuleOp"> {
   let summary = "Turn the host lowering's atomic helper calls into llvm.atomicrmw";
   let description = [{

@@ -20,5 +20,9 @@ config.substitutions.append(("%examples", os.path.join(config.kiln_src_root, "ex
 
 if config.kiln_enable_compiler:
     config.available_features.add("compiler")
+ptxas = os.path.join(os.environ.get("CUDA_HOME", "/usr/local/cuda"), "bin", "ptxas")
+if os.access(ptxas, os.X_OK):
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))
 if shutil.which("nvidia-smi") and os.path.exists("/dev/nvidia0"):
     config.available_features.add("gpu")

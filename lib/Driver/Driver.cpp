@@ -9,6 +9,7 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/Support/SourceMgr.h"
@@ -19,7 +20,7 @@ namespace kiln::driver {
 
 const std::vector<TargetInfo> &knownTargets() {
   static const std::vector<TargetInfo> targets = {
-      {"host", "CPU", true},      {"sm_80", "NVIDIA", false},  {"sm_90a", "NVIDIA", false},
+      {"host", "CPU", true},      {"sm_80", "NVIDIA", true},   {"sm_90a", "NVIDIA", true},
       {"gfx90a", "AMD", false},   {"gfx942", "AMD", false},    {"gfx1100", "AMD", false},
       {"pvc", "Intel", false},    {"bmg", "Intel", false}};
   return targets;
@@ -44,7 +45,7 @@ std::unique_ptr<MLIRContext> createContext() {
   registerAllDialects(registry);
   registerAllExtensions(registry);
   registry.insert<mlir::kiln::KilnDialect>();
-  host::registerHostTranslations(registry);
+  registerAllToLLVMIRTranslations(registry);
   auto context = std::make_unique<MLIRContext>(registry, MLIRContext::Threading::DISABLED);
   context->loadDialect<mlir::kiln::KilnDialect>();
   context->loadAllAvailableDialects();

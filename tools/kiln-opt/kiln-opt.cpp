@@ -1,6 +1,7 @@
 // kiln-opt: runs Kiln's dialects and passes over .mlir files, for tests and debugging.
 #include "dialects/Kiln/KilnDialect.h"
 #include "kiln/Target/Host.h"
+#include "kiln/Target/NVIDIA.h"
 #include "passes/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -17,6 +18,7 @@ int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::kiln::registerKilnPasses();
   kiln::host::registerHostPipeline();
+  kiln::nvidia::registerNVIDIAPipeline();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "Kiln optimizer driver\n", registry));
 }

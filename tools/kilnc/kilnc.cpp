@@ -2,6 +2,7 @@
 // typed launchers and a JSON description, or prints one stage of the compilation.
 #include "kiln/Driver/Driver.h"
 #include "kiln/Target/Host.h"
+#include "kiln/Target/NVIDIA.h"
 
 #include "dialects/Kiln/KilnDialect.h"
 
@@ -153,15 +154,17 @@ static json::Value metadataFor(const std::vector<driver::KernelInfo> &kernels,
     json::Array grid;
     for (const auto &g : k.grid)
       grid.push_back(g);
-    list.push_back(json::Object{{"name", k.name},
+    json::Object kernel{{"name", k.name},
                                 {"symbol", k.symbol},
                                 {"target", target},
                                 {"binary", binary},
-                                {"cpu", cpuName},
                                 {"params", std::move(params)},
                                 {"grid", std::move(grid)},
                                 {"threads", k.threads},
-                                {"shared_memory_bytes", k.sharedMemoryBytes}});
+                                {"shared_memory_bytes", k.sharedMemoryBytes}};
+    if (!cpuName.empty())
+      kernel["cpu"] = cpuName;
+    list.push_back(std::move(kernel));
   }
   return json::Object{{"kernels", std::move(list)}};
 }
@@ -174,6 +177,73 @@ static int writeFile(StringRef path, StringRef contents) {
   out.os() << contents;
   out.keep();
   return 0;
+}
+
+static cl::opt<int> numThreads("gpu-threads",
+                               cl::desc("GPU threads per program instance (default 128)"),
+                               cl::init(128), cl::cat(category));
+
+/// Output file path DIR/STEM.EXT.
+static std::string outputPath(StringRef stem, StringRef ext) {
+  SmallString<256> path(outputDir);
+  sys::path::append(path, stem + ext);
+  return path.str().str();
+}
+
+static std::string outputStem() {
+  return !baseName.empty() ? baseName.getValue()
+         : inputFile == "-" ? std::string("kernels")
+                            : sys::path::stem(inputFile).str();
+}
+
+static int writeMetadata(std::vector<driver::KernelInfo> &kernels, StringRef binary,
+                         StringRef cpuName) {
+  std::string json;
+  raw_string_ostream js(json);
+  js << formatv("{0:2}", metadataFor(kernels, targetName, binary, cpuName)) << "\n";
+  return writeFile(outputPath(outputStem(), ".json"), json);
+}
+
+/// sm_80 / sm_90a: PTX (--emit=asm), NVVM (--emit=llvm), or DIR/STEM.{cubin,ptx,json}.
+static int compileForNVIDIA(mlir::ModuleOp module, std::vector<driver::KernelInfo> &kernels) {
+  nvidia::TargetOptions options;
+  options.chip = targetName;
+  options.threads = numThreads;
+  if (numThreads <= 0 || numThreads % 32 != 0 || numThreads > 1024)
+    return fail("--gpu-threads must be a multiple of 32 between 32 and 1024");
+  std::vector<nvidia::KernelResources> resources;
+  if (mlir::failed(nvidia::lowerToNVVM(module, options, resources)))
+    return 1;
+  if (emit == "llvm") {
+    module.print(outs());
+    return 0;
+  }
+  auto ptx = nvidia::serialize(module, options, /*ptx=*/true);
+  if (mlir::failed(ptx))
+    return 1;
+  if (emit == "asm") {
+    outs() << *ptx;
+    return 0;
+  }
+  auto cubin = nvidia::serialize(module, options, /*ptx=*/false);
+  if (mlir::failed(cubin))
+    return 1;
+  for (auto &k : kernels) {
+    k.symbol = k.name;
+    for (const auto &r : resources)
+      if (r.name == k.name) {
+        k.threads = r.threads;
+        k.sharedMemoryBytes = r.staticSharedBytes;
+      }
+  }
+  if (std::error_code ec = sys::fs::create_directories(outputDir))
+    return fail("cannot create '" + outputDir + "': " + ec.message());
+  std::string stem = outputStem();
+  if (int rc = writeFile(outputPath(stem, ".ptx"), *ptx))
+    return rc;
+  if (int rc = writeFile(outputPath(stem, ".cubin"), *cubin))
+    return rc;
+  return writeMetadata(kernels, stem + ".cubin", "");
 }
 
 int main(int argc, char **argv) {
@@ -192,7 +262,7 @@ int main(int argc, char **argv) {
     return fail("unknown target '" + targetName + "' (expected " + driver::targetList() + ")");
   if (!target->implemented)
     return fail("target '" + targetName + "' (" + target->vendor +
-                ") is not implemented in this build yet; available: host");
+                ") is not implemented in this build yet; available: host, sm_80, sm_90a");
   if (!emit.empty() && emit != "tile" && emit != "llvm" && emit != "asm")
     return fail("unknown --emit stage '" + emit + "' (expected tile, llvm or asm)");
   if (emit.empty() && outputDir.empty())
@@ -235,6 +305,8 @@ int main(int argc, char **argv) {
   std::vector<driver::KernelInfo> kernels = driver::describeKernels(*module);
   if (kernels.empty())
     return fail("'" + inputFile + "' defines no kiln.func kernel");
+  if (StringRef(target->vendor) == "NVIDIA")
+    return compileForNVIDIA(*module, kernels);
   if (mlir::failed(driver::lowerForHost(*module)))
     return 1;
 
@@ -254,13 +326,10 @@ int main(int argc, char **argv) {
 
   if (std::error_code ec = sys::fs::create_directories(outputDir))
     return fail("cannot create '" + outputDir + "': " + ec.message());
-  std::string stem = !baseName.empty() ? baseName.getValue()
-                     : inputFile == "-"   ? std::string("kernels")
-                                          : sys::path::stem(inputFile).str();
-  SmallString<256> objPath(outputDir), headerPath(outputDir), jsonPath(outputDir);
+  std::string stem = outputStem();
+  SmallString<256> objPath(outputDir), headerPath(outputDir);
   sys::path::append(objPath, stem + ".o");
   sys::path::append(headerPath, stem + ".h");
-  sys::path::append(jsonPath, stem + ".json");
   {
     std::error_code ec;
     ToolOutputFile out(objPath, ec, sys::fs::OF_None);
@@ -276,8 +345,5 @@ int main(int argc, char **argv) {
       c = '_';
   if (int rc = writeFile(headerPath, headerFor(kernels, sys::path::filename(inputFile), guard)))
     return rc;
-  std::string json;
-  raw_string_ostream js(json);
-  js << formatv("{0:2}", metadataFor(kernels, targetName, sys::path::filename(objPath), host::resolveHostCPU(cpu))) << "\n";
-  return writeFile(jsonPath, json);
+  return writeMetadata(kernels, sys::path::filename(objPath), host::resolveHostCPU(cpu));
 }

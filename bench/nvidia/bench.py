@@ -1,0 +1,1191 @@
+#!/usr/bin/env python3
+"""Kiln on NVIDIA: check, then time, kilnc's compiled kernels next to their peers, in one run.
+
+  python3 bench/nvidia/bench.py --kernels DIR --out DIR     # checks + timings + JSON (+ PNG)
+  python3 bench/nvidia/bench.py --kernels DIR --sanitize    # small checks only (for compute-sanitizer)
+  python3 bench/nvidia/bench.py --self-test                 # no GPU, standard library only
+
+DIR holds what `kilnc FILE.mlir --target=sm_90a -o DIR` writes: NAME.cubin, NAME.ptx, NAME.json.
+Each kernel is launched from its cubin (CuPy's RawModule, or the driver API through ctypes when
+CuPy is missing) on torch tensors' device pointers, with the grid, block and dynamic shared
+memory its JSON names. Protocol: ../../shared/design/PERFORMANCE.md.
+
+Exit status: 0 all checks passed; 1 a check failed (or a kernel is missing / could not be
+loaded); 2 no CUDA device (or torch missing) -- nothing was run.
+"""
+
+import argparse
+import ctypes
+import datetime
+import json
+import math
+import os
+import re
+import statistics
+import sys
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# --------------------------------------------------------------------------------------------
+# Grid expressions (mirror of dialects/Kiln/GridExpr.cpp: int64, C division, x/0 == 0)
+#   expr := term (('+'|'-') term)*; term := atom (('*'|'/') atom)*;
+#   atom := int | name | ('cdiv'|'min'|'max') '(' expr ',' expr ')' | '(' expr ')'
+# --------------------------------------------------------------------------------------------
+
+
+class GridExprError(ValueError):
+    pass
+
+
+def _c_div(a, b):
+    """C/C++ integer division: truncates toward zero; Kiln defines x/0 as 0."""
+    if b == 0:
+        return 0
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b >= 0) else -q
+
+
+def _cdiv(a, b):
+    return 0 if b == 0 else _c_div(a + b - 1, b)
+
+
+class _GridParser:
+    def __init__(self, text, values):
+        self.text = text
+        self.pos = 0
+        self.values = values
+
+    def fail(self, msg):
+        raise GridExprError("%s at offset %d in '%s'" % (msg, self.pos, self.text))
+
+    def skip(self):
+        while self.pos < len(self.text) and self.text[self.pos].isspace():
+            self.pos += 1
+
+    def peek(self):
+        self.skip()
+        return self.text[self.pos] if self.pos < len(self.text) else ""
+
+    def expect(self, c):
+        if self.peek() != c:
+            self.fail("expected '%s'" % c)
+        self.pos += 1
+
+    def expr(self):
+        v = self.term()
+        while self.peek() in ("+", "-"):
+            op = self.text[self.pos]
+            self.pos += 1
+            r = self.term()
+            v = v + r if op == "+" else v - r
+        return v
+
+    def term(self):
+        v = self.atom()
+        while self.peek() in ("*", "/"):
+            op = self.text[self.pos]
+            self.pos += 1
+            r = self.atom()
+            v = v * r if op == "*" else _c_div(v, r)
+        return v
+
+    def atom(self):
+        c = self.peek()
+        if not c:
+            self.fail("unexpected end of expression")
+        if c.isdigit():
+            m = re.compile(r"[0-9]+").match(self.text, self.pos)
+            if len(m.group()) > 15:
+                self.fail("integer literal too large")
+            self.pos = m.end()
+            return int(m.group())
+        if c == "(":
+            self.pos += 1
+            v = self.expr()
+            self.expect(")")
+            return v
+        if c.isalpha() or c == "_":
+            m = re.compile(r"[A-Za-z_][A-Za-z0-9_]*").match(self.text, self.pos)
+            name = m.group()
+            self.pos = m.end()
+            if self.peek() == "(":
+                if name not in ("cdiv", "min", "max"):
+                    self.fail("unknown function '%s' (expected cdiv, min or max)" % name)
+                self.pos += 1
+                a = self.expr()
+                self.expect(",")
+                b = self.expr()
+                self.expect(")")
+                return {"cdiv": _cdiv, "min": min, "max": max}[name](a, b)
+            if name not in self.values:
+                self.fail("'%s' is not a scalar integer parameter" % name)
+            return int(self.values[name])
+        self.fail("unexpected character '%s'" % c)
+
+    def parse(self):
+        v = self.expr()
+        if self.peek():
+            self.fail("unexpected trailing input")
+        return v
+
+
+def eval_grid_expr(text, values):
+    """Evaluates one grid expression over {scalar param name: int value}."""
+    if isinstance(text, int):
+        return text
+    return _GridParser(str(text), values).parse()
+
+
+def launch_dims(meta, scalars):
+    """(grid, block) for a kernel's metadata and its integer scalar arguments."""
+    exprs = list(meta.get("grid") or [1])
+    if len(exprs) > 3:
+        raise GridExprError("grid has %d dimensions (at most 3)" % len(exprs))
+    grid = [eval_grid_expr(e, scalars) for e in exprs] + [1] * (3 - len(exprs))
+    limits = (2**31 - 1, 65535, 65535)
+    for d, (g, lim) in enumerate(zip(grid, limits)):
+        if g < 1 or g > lim:
+            raise GridExprError("grid[%d] = %d from %r is outside 1..%d" % (d, g, exprs, lim))
+    threads = meta.get("threads", 1)
+    block = list(threads) if isinstance(threads, (list, tuple)) else [int(threads)]
+    block = block + [1] * (3 - len(block))
+    if any(b < 1 for b in block) or block[0] * block[1] * block[2] > 1024:
+        raise GridExprError("block %r is not a valid CUDA block" % (block,))
+    return tuple(grid), tuple(block)
+
+
+# --------------------------------------------------------------------------------------------
+# Kernel manifests (NAME.json files written by kilnc) and argument marshalling
+# --------------------------------------------------------------------------------------------
+
+# Kernel-ABI scalar types: (struct/ctypes tag, size). Values pass by value in params order.
+SCALAR_TYPES = {
+    "i1": "int8", "i8": "int8", "i16": "int16", "i32": "int32", "i64": "int64",
+    "u8": "uint8", "u16": "uint16", "u32": "uint32", "u64": "uint64",
+    "f16": "float16", "f32": "float32", "f64": "float64",
+}
+INT_TAGS = {"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"}
+_INT_RANGES = {"int8": (-2**7, 2**7 - 1), "int16": (-2**15, 2**15 - 1),
+               "int32": (-2**31, 2**31 - 1), "int64": (-2**63, 2**63 - 1),
+               "uint8": (0, 2**8 - 1), "uint16": (0, 2**16 - 1),
+               "uint32": (0, 2**32 - 1), "uint64": (0, 2**64 - 1)}
+
+
+class ManifestError(ValueError):
+    pass
+
+
+def load_manifests(kdir):
+    """{kernel name: meta} from every *.json in kdir; meta gains 'binary_path' and 'manifest'."""
+    if not os.path.isdir(kdir):
+        raise ManifestError("kernel directory %s does not exist" % kdir)
+    kernels = {}
+    for fn in sorted(os.listdir(kdir)):
+        if not fn.endswith(".json"):
+            continue
+        path = os.path.join(kdir, fn)
+        try:
+            with open(path) as f:
+                doc = json.load(f)
+        except (OSError, ValueError) as e:
+            raise ManifestError("%s: %s" % (path, e))
+        if not isinstance(doc, dict) or not isinstance(doc.get("kernels"), list):
+            continue  # not a kilnc manifest (e.g. a results file); ignore
+        for k in doc["kernels"]:
+            for key in ("name", "symbol", "binary", "params"):
+                if key not in k:
+                    raise ManifestError("%s: kernel entry lacks '%s'" % (path, key))
+            k = dict(k)
+            k["binary_path"] = os.path.join(kdir, k["binary"])
+            k["manifest"] = path
+            if k["name"] in kernels:
+                raise ManifestError("kernel '%s' appears in %s and %s"
+                                    % (k["name"], kernels[k["name"]]["manifest"], path))
+            kernels[k["name"]] = k
+    return kernels
+
+
+def check_gpu_meta(meta):
+    """Problems that make a manifest entry unlaunchable on the GPU (empty list if none)."""
+    problems = []
+    target = str(meta.get("target", ""))
+    if not target.startswith("sm_"):
+        problems.append("target is '%s', not an sm_* GPU target (compile with --target=sm_90a)"
+                        % target)
+    if not str(meta.get("binary", "")).endswith((".cubin", ".ptx")):
+        problems.append("binary '%s' is not a .cubin" % meta.get("binary"))
+    for p in meta.get("params", []):
+        if p.get("kind") == "scalar" and p.get("type") not in SCALAR_TYPES:
+            problems.append("scalar param '%s' has unsupported type %s" % (p.get("name"), p.get("type")))
+        elif p.get("kind") not in ("ptr", "scalar"):
+            problems.append("param '%s' has kind '%s' (expected ptr or scalar)"
+                            % (p.get("name"), p.get("kind")))
+    return problems
+
+
+def marshal_args(meta, values):
+    """Neutral argument list [(tag, value)] in params order, from {param name: value}.
+
+    ptr params take an int device address (tag 'ptr', 8 bytes); scalars take Python numbers
+    and get their ABI tag from SCALAR_TYPES. Raises ValueError on a missing, extra, or
+    out-of-range argument. Also returns {name: int} of integer scalars for grid expressions.
+    """
+    out, scalars = [], {}
+    names = [p["name"] for p in meta["params"]]
+    extra = set(values) - set(names)
+    if extra:
+        raise ValueError("kernel %s has no params %s (params: %s)" % (meta["name"], sorted(extra), names))
+    for p in meta["params"]:
+        name = p["name"]
+        if name not in values:
+            raise ValueError("kernel %s: no value for param '%s'" % (meta["name"], name))
+        v = values[name]
+        if p["kind"] == "ptr":
+            if not isinstance(v, int) or v < 0 or v >= 2**64:
+                raise ValueError("param '%s' is a ptr; got %r" % (name, v))
+            out.append(("ptr", v))
+        else:
+            tag = SCALAR_TYPES[p["type"]]
+            if tag in INT_TAGS:
+                lo, hi = _INT_RANGES[tag]
+                if not isinstance(v, int) or not lo <= v <= hi:
+                    raise ValueError("param '%s' (%s) out of range: %r" % (name, p["type"], v))
+                scalars[name] = v
+            else:
+                v = float(v)
+            out.append((tag, v))
+    return out, scalars
+
+
+# --------------------------------------------------------------------------------------------
+# Results: JSON in PERFORMANCE.md's schema, table, plot
+# --------------------------------------------------------------------------------------------
+
+
+def gpu_slug(name):
+    s = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return s or "unknown-gpu"
+
+
+def result_basename(gpu, date):
+    return "%s-%s-nvidia" % (gpu_slug(gpu), date)
+
+
+def _r(x, nd=4):
+    """Round for JSON: keep ~nd significant digits, leave None/str alone."""
+    if isinstance(x, float):
+        if not math.isfinite(x):
+            return None
+        if x == 0:
+            return 0.0
+        return float("%.*g" % (nd + 1, x))
+    return x
+
+
+def measurement(ms=None, nbytes=None, copy_gbs=None, rel_err=None, error=None, **extra):
+    """One 'ours' or peer entry: ms, gbs (bytes/ms), fraction of copy ceiling, rel_err."""
+    m = {}
+    if error is not None:
+        m["error"] = str(error)[:500]
+    if ms is not None:
+        m["ms"] = _r(ms)
+        if nbytes:
+            gbs = nbytes / (ms * 1e-3) / 1e9
+            m["gbs"] = _r(gbs)
+            if copy_gbs:
+                m["frac_copy"] = _r(gbs / copy_gbs, 3)
+    if rel_err is not None:
+        m["rel_err"] = _r(rel_err, 3)
+    for k, v in extra.items():
+        m[k] = _r(v) if isinstance(v, float) else v
+    return m
+
+
+def validate_results(doc):
+    """Schema check of a results document (PERFORMANCE.md); returns a list of problems."""
+    problems = []
+    for key, typ in (("gpu", str), ("date", str), ("commit", str), ("ceilings", dict), ("cases", list)):
+        if not isinstance(doc.get(key), typ):
+            problems.append("'%s' missing or not %s" % (key, typ.__name__))
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(doc.get("date", ""))):
+        problems.append("date is not yyyy-mm-dd")
+    for i, c in enumerate(doc.get("cases", [])):
+        for key in ("family", "case", "ours", "peers"):
+            if key not in c:
+                problems.append("cases[%d] lacks '%s'" % (i, key))
+        entries = [("ours", c.get("ours", {}))] + list(c.get("peers", {}).items())
+        for who, m in entries:
+            if not isinstance(m, dict):
+                problems.append("cases[%d].%s is not an object" % (i, who))
+            elif "ms" not in m and "error" not in m:
+                problems.append("cases[%d].%s has neither ms nor error" % (i, who))
+    json.dumps(doc, allow_nan=False)  # raises on NaN/inf
+    return problems
+
+
+def write_results(doc, out_dir):
+    """Writes <gpu-slug>-<date>-nvidia.json under out_dir; returns its path."""
+    problems = validate_results(doc)
+    if problems:
+        raise ValueError("results do not fit the schema: " + "; ".join(problems))
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, result_basename(doc["gpu"], doc["date"]) + ".json")
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(doc, f, indent=1, allow_nan=False)
+        f.write("\n")
+    os.replace(tmp, path)
+    return path
+
+
+def _fmt_gbs(m):
+    if not m:
+        return "-"
+    if "gbs" in m:
+        s = "%.0f" % m["gbs"]
+        if "frac_copy" in m:
+            s += " (%2.0f%%)" % (100 * m["frac_copy"])
+        return s
+    if "error" in m:
+        return "FAILED"
+    return "-"
+
+
+def format_table(doc):
+    """Short plain-text table of the results document (printed last)."""
+    rows = [("family", "case", "ours GB/s (%copy)", "torch", "triton", "ours/torch",
+             "ours/triton", "rel_err")]
+    for c in doc.get("cases", []):
+        ours, peers = c.get("ours", {}), c.get("peers", {})
+
+        def ratio(p):
+            pm = peers.get(p, {})
+            if "ms" in ours and "ms" in pm and ours["ms"] > 0:
+                return "%.2fx" % (pm["ms"] / ours["ms"])
+            return "-"
+        rel = ours.get("rel_err")
+        rows.append((c["family"], c["case"], _fmt_gbs(ours), _fmt_gbs(peers.get("torch")),
+                     _fmt_gbs(peers.get("triton")), ratio("torch"), ratio("triton"),
+                     "-" if rel is None else "%.1e" % rel))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    copy = doc.get("ceilings", {}).get("copy_gbs")
+    head = "%s  %s  commit %s  copy ceiling %s GB/s" % (
+        doc.get("gpu"), doc.get("date"), doc.get("commit"), "-" if copy is None else "%.0f" % copy)
+    return head + "\n" + "\n".join(lines)
+
+
+def write_plot(doc, path):
+    """Bar chart of GB/s per case (ours and peers) with the copy ceiling; False if no matplotlib."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except Exception:
+        return False
+    cases = [c for c in doc["cases"] if any("gbs" in m for m in [c["ours"]] + list(c["peers"].values()))]
+    if not cases:
+        return False
+    who = ["ours", "torch", "triton"]
+    colors = {"ours": "#d62728", "torch": "#1f77b4", "triton": "#2ca02c"}
+    width = 0.8 / len(who)
+    fig, ax = plt.subplots(figsize=(max(6, 1.8 * len(cases)), 4.5))
+    for j, w in enumerate(who):
+        xs, ys = [], []
+        for i, c in enumerate(cases):
+            m = c["ours"] if w == "ours" else c["peers"].get(w, {})
+            if "gbs" in m:
+                xs.append(i + (j - (len(who) - 1) / 2) * width)
+                ys.append(m["gbs"])
+        if xs:
+            ax.bar(xs, ys, width, label=w, color=colors[w])
+    copy = doc["ceilings"].get("copy_gbs")
+    if copy:
+        ax.axhline(copy, color="k", linestyle="--", linewidth=1, label="copy %.0f GB/s" % copy)
+    ax.set_xticks(range(len(cases)))
+    ax.set_xticklabels(["%s\n%s" % (c["family"], c["case"]) for c in cases], fontsize=8)
+    ax.set_ylabel("GB/s")
+    ax.set_title("%s, %s, commit %s" % (doc["gpu"], doc["date"], doc["commit"]), fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True
+
+
+# --------------------------------------------------------------------------------------------
+# CUDA presence (standard library only) and launch back ends
+# --------------------------------------------------------------------------------------------
+
+
+def probe_cuda():
+    """(True, description) if the driver loads and sees a device, else (False, why)."""
+    try:
+        cu = ctypes.CDLL("libcuda.so.1")
+    except OSError as e:
+        return False, "the CUDA driver (libcuda.so.1) cannot be loaded: %s" % e
+    rc = cu.cuInit(0)
+    if rc != 0:
+        return False, "cuInit failed with CUDA error %d (%s)" % (rc, _cu_error_name(cu, rc))
+    n = ctypes.c_int(0)
+    rc = cu.cuDeviceGetCount(ctypes.byref(n))
+    if rc != 0 or n.value < 1:
+        return False, "the driver sees no CUDA device (rc %d, count %d)" % (rc, n.value)
+    return True, "%d CUDA device(s)" % n.value
+
+
+def _cu_error_name(cu, rc):
+    s = ctypes.c_char_p()
+    try:
+        if cu.cuGetErrorName(rc, ctypes.byref(s)) == 0 and s.value:
+            return s.value.decode()
+    except Exception:
+        pass
+    return "CUDA error %d" % rc
+
+
+class LaunchError(RuntimeError):
+    pass
+
+
+class CtypesBackend:
+    """Driver API through ctypes: cuModuleLoad / cuModuleGetFunction / cuLaunchKernel."""
+    name = "ctypes-driver"
+    _CTYPES = {"ptr": ctypes.c_uint64, "int8": ctypes.c_int8, "int16": ctypes.c_int16,
+               "int32": ctypes.c_int32, "int64": ctypes.c_int64, "uint8": ctypes.c_uint8,
+               "uint16": ctypes.c_uint16, "uint32": ctypes.c_uint32, "uint64": ctypes.c_uint64,
+               "float32": ctypes.c_float, "float64": ctypes.c_double}
+
+    def __init__(self):
+        self.cu = ctypes.CDLL("libcuda.so.1")
+        self.modules = []
+        ctx = ctypes.c_void_p()
+        self._check(self.cu.cuCtxGetCurrent(ctypes.byref(ctx)), "cuCtxGetCurrent")
+        if not ctx.value:  # torch normally made its primary context current already
+            dev = ctypes.c_int()
+            self._check(self.cu.cuDeviceGet(ctypes.byref(dev), 0), "cuDeviceGet")
+            self._check(self.cu.cuDevicePrimaryCtxRetain(ctypes.byref(ctx), dev), "cuDevicePrimaryCtxRetain")
+            self._check(self.cu.cuCtxSetCurrent(ctx), "cuCtxSetCurrent")
+
+    def _check(self, rc, what):
+        if rc != 0:
+            raise LaunchError("%s: %s" % (what, _cu_error_name(self.cu, rc)))
+
+    def load(self, path, symbol):
+        mod, fn = ctypes.c_void_p(), ctypes.c_void_p()
+        self._check(self.cu.cuModuleLoad(ctypes.byref(mod), path.encode()), "cuModuleLoad(%s)" % path)
+        self.modules.append(mod)
+        self._check(self.cu.cuModuleGetFunction(ctypes.byref(fn), mod, symbol.encode()),
+                    "cuModuleGetFunction(%s)" % symbol)
+        return fn
+
+    def set_max_dynamic_smem(self, fn, nbytes):
+        self._check(self.cu.cuFuncSetAttribute(fn, 8, ctypes.c_int(nbytes)),  # MAX_DYNAMIC_SHARED_SIZE_BYTES
+                    "cuFuncSetAttribute(max dynamic shared %d)" % nbytes)
+
+    def attributes(self, fn):
+        out = {}
+        for name, attr in (("max_threads_per_block", 0), ("shared_size_bytes", 1),
+                           ("local_size_bytes", 3), ("num_regs", 4), ("binary_version", 6)):
+            v = ctypes.c_int()
+            if self.cu.cuFuncGetAttribute(ctypes.byref(v), attr, fn) == 0:
+                out[name] = v.value
+        return out
+
+    def launch(self, fn, grid, block, smem, stream, args):
+        holders = []
+        for tag, v in args:
+            if tag == "float16":
+                import struct
+                holders.append(ctypes.c_uint16(struct.unpack("<H", struct.pack("<e", v))[0]))
+            else:
+                holders.append(self._CTYPES[tag](v))
+        arr = (ctypes.c_void_p * max(1, len(holders)))(
+            *[ctypes.cast(ctypes.pointer(h), ctypes.c_void_p) for h in holders])
+        self._check(self.cu.cuLaunchKernel(fn, grid[0], grid[1], grid[2], block[0], block[1], block[2],
+                                           smem, ctypes.c_void_p(stream), arr, None), "cuLaunchKernel")
+
+
+class CupyBackend:
+    """cupy.RawModule(path=cubin).get_function(symbol), launched on torch's current stream."""
+    name = "cupy"
+
+    def __init__(self):
+        import cupy
+        import numpy
+        self.cupy, self.np = cupy, numpy
+        self.modules = []
+
+    def load(self, path, symbol):
+        mod = self.cupy.RawModule(path=path)
+        self.modules.append(mod)
+        fn = mod.get_function(symbol)
+        fn.kernel  # load now, so a bad cubin or symbol fails here and not at the first launch
+        return fn
+
+    def set_max_dynamic_smem(self, fn, nbytes):
+        fn.max_dynamic_shared_size_bytes = nbytes
+
+    def attributes(self, fn):
+        out = {}
+        for name in ("max_threads_per_block", "shared_size_bytes", "local_size_bytes",
+                     "num_regs", "binary_version"):
+            try:
+                out[name] = int(getattr(fn, name))
+            except Exception:
+                pass
+        return out
+
+    def launch(self, fn, grid, block, smem, stream, args):
+        np = self.np
+        conv = []
+        for tag, v in args:
+            conv.append(np.uint64(v) if tag == "ptr" else getattr(np, tag)(v))
+        try:
+            if stream:
+                with self.cupy.cuda.ExternalStream(stream):
+                    fn(grid, block, tuple(conv), shared_mem=smem)
+            else:
+                fn(grid, block, tuple(conv), shared_mem=smem)
+        except Exception as e:
+            raise LaunchError("launch: %s: %s" % (type(e).__name__, e))
+
+
+class Kernel:
+    """A loaded kilnc kernel: launch(**{param name: tensor | int | float})."""
+
+    def __init__(self, backend, meta, torch):
+        self.backend, self.meta, self.torch = backend, meta, torch
+        self.smem = int(meta.get("shared_memory_bytes", 0) or 0)
+        self.fn = backend.load(meta["binary_path"], meta["symbol"])
+        if self.smem > 48 * 1024:
+            backend.set_max_dynamic_smem(self.fn, self.smem)
+        self.attrs = backend.attributes(self.fn)
+
+    def launch(self, **values):
+        torch = self.torch
+        vals = {k: (v.data_ptr() if isinstance(v, torch.Tensor) else v) for k, v in values.items()}
+        args, scalars = marshal_args(self.meta, vals)
+        grid, block = launch_dims(self.meta, scalars)
+        self.backend.launch(self.fn, grid, block, self.smem, torch.cuda.current_stream().cuda_stream, args)
+
+
+def make_backend(choice):
+    errors = []
+    for b in (["cupy", "ctypes"] if choice == "auto" else [choice]):
+        try:
+            return CupyBackend() if b == "cupy" else CtypesBackend()
+        except Exception as e:
+            errors.append("%s: %s" % (b, e))
+    raise LaunchError("no launch back end works: " + "; ".join(errors))
+
+
+# --------------------------------------------------------------------------------------------
+# Correctness checks
+# --------------------------------------------------------------------------------------------
+
+POISON = float("nan")
+CANARY_BITS = 0x5EADBEEF  # a finite f32 (about 6.2e18); compared bitwise
+CANARY_ELEMS = 64         # guarded elements past each output's end
+VADD_CHECK_N = [1, 1023, 1024, 1025, 4099, 2**20 + 3, "4099 nan/inf"]
+# (rows, cols, stride, input scale, label)
+SOFTMAX_CHECKS = [
+    (3, 1, 1, 1.0, ""), (37, 255, 255, 1.0, ""), (33, 256, 256, 1.0, ""),
+    (9, 257, 257, 1.0, ""), (17, 1000, 1000, 1.0, ""), (8, 4096, 4096, 1.0, ""),
+    (3, 32768, 32768, 1.0, ""),
+    (13, 1000, 1024, 1.0, "padded stride"), (11, 257, 260, 1.0, "padded stride"),
+    (7, 1000, 1003, 1.0, "odd stride (rows not 16B-aligned)"),
+    (5, 4096, 4096, 60.0, "large inputs (needs max subtraction)"),
+    (6, 1000, 1000, 1.0, "10% -inf inputs"),
+]
+
+
+class Checks:
+    def __init__(self, torch, seed, log):
+        self.torch, self.log = torch, log
+        self.gen = torch.Generator().manual_seed(seed)
+        self.seed = seed
+        self.results = []
+
+    def randn(self, n, scale=1.0):
+        return self.torch.randn(n, generator=self.gen, dtype=self.torch.float32) * scale
+
+    def record(self, family, case, ok, rel_err=None, detail=""):
+        self.results.append({"family": family, "case": case, "ok": bool(ok),
+                             "rel_err": _r(rel_err, 3) if rel_err is not None else None,
+                             "detail": detail})
+        self.log("  %-4s %-8s %-48s rel_err %-9s %s" % (
+            "ok" if ok else "FAIL", family, case, "-" if rel_err is None else "%.2e" % rel_err, detail))
+
+    def compare(self, out, ref, tol):
+        """(ok, rel_err, detail): NaN positions equal, finite where ref is, rel L2 error <= tol."""
+        torch = self.torch
+        out64, ref64 = out.double(), ref.double()
+        nan_out, nan_ref = torch.isnan(out64), torch.isnan(ref64)
+        bad_nan = int((nan_out != nan_ref).sum())
+        fin = torch.isfinite(ref64)
+        nonfinite = int((fin & ~torch.isfinite(out64)).sum())
+        inf_ref = torch.isinf(ref64)
+        bad_inf = int((inf_ref & (out64 != ref64)).sum())
+        diff = torch.where(fin, out64 - ref64, torch.zeros_like(ref64))
+        den = float(torch.linalg.vector_norm(torch.where(fin, ref64, torch.zeros_like(ref64))))
+        num = float(torch.linalg.vector_norm(diff))
+        rel = num / den if den > 0 else num
+        problems = []
+        if bad_nan:
+            first = int(torch.nonzero((nan_out != nan_ref).flatten())[0])
+            problems.append("%d NaN mismatches (unwritten outputs?), first at flat index %d" % (bad_nan, first))
+        if nonfinite - min(nonfinite, bad_nan):
+            problems.append("%d non-finite where the reference is finite" % nonfinite)
+        if bad_inf:
+            problems.append("%d infinities differ" % bad_inf)
+        if not math.isfinite(rel) or rel > tol:
+            problems.append("rel_err %.3e > %.1e" % (rel, tol))
+        return not problems, rel, "; ".join(problems)
+
+    def canary_ok(self, buf, start):
+        tail = buf[start:].view(self.torch.int32).cpu()
+        bad = int((tail != CANARY_BITS).sum())
+        return bad == 0, "%d canary elements past the end overwritten" % bad
+
+    def vadd(self, kernel, ns, tol=1e-6):
+        torch = self.torch
+        for n in ns:
+            special = isinstance(n, str)
+            case = "n=%s" % n
+            n = int(str(n).split()[0])
+            x, y = self.randn(n), self.randn(n)
+            if special:  # NaN and infinities in the inputs must come out where the reference has them
+                x[::97] = float("nan")
+                x[5::101] = float("inf")
+                y[7::101] = float("-inf")
+                y[5::202] = float("-inf")  # inf + -inf = NaN
+            ref = (x.double() + y.double())
+            dx, dy = x.cuda(), y.cuda()
+            out = torch.empty(n + CANARY_ELEMS, dtype=torch.float32, device="cuda")
+            out[:n].fill_(POISON)
+            out[n:].view(torch.int32).fill_(CANARY_BITS)
+            try:
+                kernel.launch(x=dx, y=dy, out=out, n=n)
+                torch.cuda.synchronize()
+            except Exception as e:
+                self.record("vadd", case, False, detail="launch failed: %s" % e)
+                continue
+            ok, rel, detail = self.compare(out[:n].cpu(), ref, tol)
+            cok, cdetail = self.canary_ok(out, n)
+            self.record("vadd", case, ok and cok, rel, "; ".join(d for d in (detail, "" if cok else cdetail) if d))
+
+    def softmax(self, kernel, cases, tol=2e-5):
+        torch = self.torch
+        for rows, cols, stride, scale, label in cases:
+            case = "%dx%d stride %d%s" % (rows, cols, stride, (" " + label) if label else "")
+            x = self.randn(rows * cols, scale).view(rows, cols)
+            if "-inf" in label:
+                x[torch.rand(rows, cols, generator=self.gen) < 0.1] = float("-inf")
+                x[:, 0] = 0.0  # keep every row with a finite entry
+            ref = torch.softmax(x.double(), dim=-1)
+            # Padding columns of the input hold NaN: a kernel that reads them poisons its row.
+            xb = torch.full((rows, stride), float("nan"), dtype=torch.float32)
+            xb[:, :cols] = x
+            dx = xb.cuda()
+            yb = torch.empty(rows * stride + CANARY_ELEMS, dtype=torch.float32, device="cuda")
+            yb.view(torch.int32).fill_(CANARY_BITS)
+            y2 = yb[:rows * stride].view(rows, stride)
+            y2[:, :cols].fill_(POISON)
+            try:
+                kernel.launch(x=dx, y=yb, rows=rows, cols=cols, stride=stride)
+                torch.cuda.synchronize()
+            except Exception as e:
+                self.record("softmax", case, False, detail="launch failed: %s" % e)
+                continue
+            host = yb.cpu()
+            out = host[:rows * stride].view(rows, stride)[:, :cols]
+            ok, rel, detail = self.compare(out, ref, tol)
+            pad = host[:rows * stride].view(rows, stride)[:, cols:].contiguous().view(torch.int32)
+            bad_pad = int((pad != CANARY_BITS).sum())
+            bad_tail = int((host[rows * stride:].view(torch.int32) != CANARY_BITS).sum())
+            extra = []
+            if bad_pad:
+                extra.append("%d padding elements (between rows) overwritten" % bad_pad)
+            if bad_tail:
+                extra.append("%d canary elements past the end overwritten" % bad_tail)
+            self.record("softmax", case, ok and not extra, rel, "; ".join([d for d in [detail] if d] + extra))
+
+
+# --------------------------------------------------------------------------------------------
+# Timing
+# --------------------------------------------------------------------------------------------
+
+
+class Timer:
+    def __init__(self, torch, reps, warmup, flush_mb, flush_mode):
+        self.torch, self.reps, self.warmup = torch, reps, warmup
+        self.flush_mode = flush_mode
+        self.flush_buf = None
+        if flush_mode != "none":
+            self.flush_buf = torch.empty(flush_mb * 2**20 // 4, dtype=torch.float32, device="cuda")
+            self.flush_buf.fill_(1.0)
+
+    def flush(self):
+        if self.flush_mode == "write":
+            self.flush_buf.zero_()
+        elif self.flush_mode == "read":
+            self.flush_buf.sum()
+
+    def median_ms(self, fn):
+        """Median event-timed ms of fn() over reps runs, L2 flushed before each."""
+        torch = self.torch
+        for _ in range(self.warmup):
+            self.flush()
+            fn()
+        torch.cuda.synchronize()
+        starts = [torch.cuda.Event(enable_timing=True) for _ in range(self.reps)]
+        ends = [torch.cuda.Event(enable_timing=True) for _ in range(self.reps)]
+        for i in range(self.reps):
+            self.flush()
+            starts[i].record()
+            fn()
+            ends[i].record()
+        torch.cuda.synchronize()
+        times = [s.elapsed_time(e) for s, e in zip(starts, ends)]
+        return statistics.median(times), times
+
+
+def context_alive(torch):
+    try:
+        torch.cuda.synchronize()
+        t = torch.ones(4, device="cuda")
+        return float(t.sum()) == 4.0
+    except Exception:
+        return False
+
+
+def rel_l2(torch, out, ref64):
+    d = torch.linalg.vector_norm(out.double() - ref64)
+    r = torch.linalg.vector_norm(ref64)
+    v = float(d / r)
+    return v if not math.isnan(v) else float("inf")
+
+
+# --------------------------------------------------------------------------------------------
+# Self-test (no GPU, standard library only)
+# --------------------------------------------------------------------------------------------
+
+
+def self_test():
+    import tempfile
+    failures = []
+
+    def check(cond, what):
+        if not cond:
+            failures.append(what)
+            print("  FAIL", what)
+
+    # Grid expressions, against the C++ semantics in dialects/Kiln/GridExpr.cpp.
+    ev = eval_grid_expr
+    for n, want in ((1, 1), (1023, 1), (1024, 1), (1025, 2), (4099, 5), (2**20 + 3, 1025), (2**26, 65536)):
+        check(ev("cdiv(n, 1024)", {"n": n}) == want, "cdiv(%d,1024) == %d" % (n, want))
+    check(ev("rows", {"rows": 32768}) == 32768, "name")
+    check(ev("2 + 3 * 4", {}) == 14, "precedence")
+    check(ev("(2 + 3) * 4", {}) == 20, "parentheses")
+    check(ev("10 - 4 - 3", {}) == 3, "left associative -")
+    check(ev("100 / 10 / 5", {}) == 2, "left associative /")
+    check(ev("0 - 7 / 2", {}) == -3, "C division truncates")
+    check(ev("(0 - 7) / 2", {}) == -3, "C division truncates toward zero")
+    check(ev("7 / 0", {}) == 0, "x/0 == 0")
+    check(ev("cdiv(5, 0)", {}) == 0, "cdiv(x,0) == 0")
+    check(ev("min(a, 7) + max(b, 2)", {"a": 9, "b": 1}) == 9, "min/max")
+    check(ev(" cdiv( rows*cols , 256 ) ", {"rows": 3, "cols": 1000}) == 12, "spaces, nested")
+    check(ev("max(1, cdiv(n, 4096))", {"n": 0}) == 1, "max(1, ...)")
+    check(ev(4, {}) == 4, "int expression")
+    for bad, frag in (("cdiv(n, 1024", "expected ')'"), ("foo(1, 2)", "unknown function"),
+                      ("m", "not a scalar integer parameter"), ("1 2", "trailing input"),
+                      ("", "unexpected end"), ("1 + ", "unexpected end"), ("3 % 2", "trailing"),
+                      ("1234567890123456", "too large"), ("#", "unexpected character"),
+                      ("-7", "unexpected character '-'")):
+        try:
+            ev(bad, {"n": 1})
+            check(False, "grid expr %r should fail" % bad)
+        except GridExprError as e:
+            check(frag in str(e), "grid expr %r error mentions %r (got: %s)" % (bad, frag, e))
+
+    # Manifests, marshalling, launch dims.
+    vadd = {"kernels": [{"name": "vadd", "symbol": "kiln_program_vadd", "target": "sm_90a",
+                         "binary": "vadd.cubin", "grid": ["cdiv(n, 1024)"], "threads": 128,
+                         "shared_memory_bytes": 0,
+                         "params": [{"name": "x", "kind": "ptr", "type": "f32"},
+                                    {"name": "y", "kind": "ptr", "type": "f32"},
+                                    {"name": "out", "kind": "ptr", "type": "f32"},
+                                    {"name": "n", "kind": "scalar", "type": "i32"}]}]}
+    softmax = {"kernels": [{"name": "softmax", "symbol": "kiln_program_softmax", "target": "sm_90a",
+                            "binary": "softmax.cubin", "grid": ["rows"], "threads": 256,
+                            "shared_memory_bytes": 65536,
+                            "params": [{"name": "x", "kind": "ptr", "type": "f32"},
+                                       {"name": "y", "kind": "ptr", "type": "f32"},
+                                       {"name": "rows", "kind": "scalar", "type": "i32"},
+                                       {"name": "cols", "kind": "scalar", "type": "i32"},
+                                       {"name": "stride", "kind": "scalar", "type": "i32"}]}]}
+    host = json.loads(json.dumps(vadd))
+    host["kernels"][0].update(target="host", binary="vadd.o", threads=1)
+    with tempfile.TemporaryDirectory() as d:
+        for name, doc in (("vadd.json", vadd), ("softmax.json", softmax)):
+            with open(os.path.join(d, name), "w") as f:
+                json.dump(doc, f)
+        with open(os.path.join(d, "other.json"), "w") as f:
+            json.dump({"gpu": "x"}, f)  # not a manifest: ignored
+        ks = load_manifests(d)
+        check(sorted(ks) == ["softmax", "vadd"], "manifests found: %s" % sorted(ks))
+        check(ks["vadd"]["binary_path"] == os.path.join(d, "vadd.cubin"), "binary path")
+        check(check_gpu_meta(ks["vadd"]) == [], "vadd meta launchable")
+        check(any("not an sm_*" in p for p in check_gpu_meta(host["kernels"][0])), "host manifest rejected")
+        args, sc = marshal_args(ks["vadd"], {"x": 0x7f0000000000, "y": 0x7f0000001000, "out": 0x7f0000002000, "n": 1025})
+        check([t for t, _ in args] == ["ptr", "ptr", "ptr", "int32"], "vadd arg tags %s" % args)
+        check(sc == {"n": 1025}, "vadd scalars")
+        check(launch_dims(ks["vadd"], sc) == ((2, 1, 1), (128, 1, 1)), "vadd launch dims")
+        args, sc = marshal_args(ks["softmax"], {"y": 2**40, "x": 2**41, "stride": 4100, "cols": 4096, "rows": 32768})
+        check([v for _, v in args] == [2**41, 2**40, 32768, 4096, 4100], "softmax args in params order")
+        check(launch_dims(ks["softmax"], sc) == ((32768, 1, 1), (256, 1, 1)), "softmax launch dims")
+        for bad in ({"x": 1, "y": 2, "out": 3}, {"x": 1, "y": 2, "out": 3, "n": 2**31},
+                    {"x": 1, "y": 2, "out": 3, "n": 1, "m": 4}, {"x": -1, "y": 2, "out": 3, "n": 1}):
+            try:
+                marshal_args(ks["vadd"], bad)
+                check(False, "marshal %r should fail" % bad)
+            except ValueError:
+                pass
+        try:
+            launch_dims(ks["vadd"], {"n": 0})
+            check(False, "grid 0 should be rejected")
+        except GridExprError:
+            pass
+        with open(os.path.join(d, "dup.json"), "w") as f:
+            json.dump(vadd, f)
+        try:
+            load_manifests(d)
+            check(False, "duplicate kernel should be rejected")
+        except ManifestError:
+            pass
+
+    # Results JSON, file name, table.
+    check(gpu_slug("NVIDIA H100 80GB HBM3") == "nvidia-h100-80gb-hbm3", "slug")
+    check(result_basename("NVIDIA H200", "2026-11-27") == "nvidia-h200-2026-11-27-nvidia", "basename")
+    m = measurement(ms=0.5, nbytes=12 * 2**26, copy_gbs=3000.0, rel_err=1.2345e-8)
+    check(abs(m["gbs"] - 12 * 2**26 / 0.5e-3 / 1e9) / m["gbs"] < 1e-4, "gbs = bytes / time")
+    check(abs(m["frac_copy"] - m["gbs"] / 3000.0) < 1e-3, "fraction of copy ceiling")
+    doc = {"gpu": "NVIDIA H100 80GB HBM3", "date": "2026-11-27", "commit": "abc123",
+           "ceilings": {"copy_gbs": 3001.2},
+           "cases": [{"family": "vadd", "case": "n=67108864 f32", "ours": m,
+                      "peers": {"torch": measurement(ms=0.27, nbytes=12 * 2**26, copy_gbs=3001.2)}},
+                     {"family": "softmax", "case": "1024x131072 f32",
+                      "ours": measurement(error="launch failed: CUDA_ERROR_INVALID_VALUE"),
+                      "peers": {"torch": measurement(ms=0.4, nbytes=2 * 1024 * 131072 * 4),
+                                "triton": measurement(error="out of resources")}}]}
+    check(validate_results(doc) == [], "valid results doc: %s" % validate_results(doc))
+    with tempfile.TemporaryDirectory() as d:
+        path = write_results(doc, d)
+        check(os.path.basename(path) == "nvidia-h100-80gb-hbm3-2026-11-27-nvidia.json", "results file name")
+        with open(path) as f:
+            check(json.load(f) == doc, "results JSON round-trips")
+    bad = json.loads(json.dumps(doc))
+    del bad["cases"][0]["ours"]["ms"]
+    bad["date"] = "27/11/2026"
+    check(len(validate_results(bad)) == 2, "schema problems found: %s" % validate_results(bad))
+    try:
+        validate_results(dict(doc, ceilings={"copy_gbs": float("nan")}))
+        check(False, "NaN must not reach the JSON")
+    except ValueError:
+        pass
+    table = format_table(doc)
+    check("FAILED" in table and "vadd" in table and "0.54x" in table, "table:\n" + table)
+    print(table)
+    if failures:
+        print("self-test: %d FAILED" % len(failures))
+        return 1
+    print("self-test: all passed")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# The GPU run
+# --------------------------------------------------------------------------------------------
+
+
+def log(msg=""):
+    print(msg, flush=True)
+
+
+def run_gpu(args):
+    import torch
+    if not torch.cuda.is_available():
+        log("bench.py: torch sees no CUDA device (torch.cuda.is_available() is False); nothing run")
+        return 2
+    torch.cuda.init()
+    torch.zeros(1, device="cuda")  # makes torch's primary context current before modules load
+    props = torch.cuda.get_device_properties(0)
+    gpu = torch.cuda.get_device_name(0)
+    env = {"torch": torch.__version__, "cuda": torch.version.cuda, "python": sys.version.split()[0],
+           "sm_count": props.multi_processor_count, "capability": "%d.%d" % (props.major, props.minor),
+           "l2_bytes": getattr(props, "L2_cache_size", None)}
+    log("device: %s (sm_%d%d, %d SMs), torch %s" % (gpu, props.major, props.minor,
+                                                    props.multi_processor_count, torch.__version__))
+    failed = []  # names of failed things that make the exit status 1
+
+    manifests = load_manifests(args.kernels)
+    backend = make_backend(args.launcher)
+    log("launcher: %s; kernels from %s: %s" % (backend.name, args.kernels, ", ".join(sorted(manifests)) or "none"))
+    families = [f for f in args.only.split(",") if f]
+    kernels, kernel_info = {}, {}
+    for fam in families:
+        meta = manifests.get(fam)
+        if meta is None:
+            log("FAIL: no kernel '%s' in %s" % (fam, args.kernels))
+            failed.append("missing kernel " + fam)
+            continue
+        problems = check_gpu_meta(meta)
+        if problems:
+            log("FAIL: kernel %s (%s): %s" % (fam, meta["manifest"], "; ".join(problems)))
+            failed.append("bad manifest " + fam)
+            continue
+        try:
+            kernels[fam] = Kernel(backend, meta, torch)
+            kernel_info[fam] = {"symbol": meta["symbol"], "target": meta.get("target"),
+                                "threads": meta.get("threads"), "grid": meta.get("grid"),
+                                "shared_memory_bytes": meta.get("shared_memory_bytes"),
+                                **kernels[fam].attrs}
+            log("loaded %s: %s" % (fam, json.dumps(kernel_info[fam])))
+            if kernels[fam].attrs.get("local_size_bytes"):
+                log("  note: %s uses %d bytes of local memory per thread (spills or stack arrays)"
+                    % (fam, kernels[fam].attrs["local_size_bytes"]))
+        except Exception as e:
+            log("FAIL: loading %s from %s: %s" % (fam, meta["binary_path"], e))
+            failed.append("load " + fam)
+    unknown = sorted(set(manifests) - set(families))
+    if unknown:
+        log("not benchmarked here (no harness yet): %s" % ", ".join(unknown))
+
+    # ---- correctness at edge shapes (fresh random inputs, poisoned outputs, canaries)
+    seed = args.seed if args.seed is not None else int(time.time()) % 2**31
+    log("\n== correctness (seed %d)" % seed)
+    checks = Checks(torch, seed, log)
+    if "vadd" in kernels:
+        checks.vadd(kernels["vadd"], VADD_CHECK_N)
+    if "softmax" in kernels:
+        checks.softmax(kernels["softmax"], SOFTMAX_CHECKS)
+    n_bad = sum(not r["ok"] for r in checks.results)
+    if n_bad:
+        failed.append("%d correctness checks" % n_bad)
+    if not context_alive(torch):
+        log("FAIL: the CUDA context is unusable after the checks (sticky error); stopping")
+        return 1
+    if args.sanitize:
+        log("\nsanitize run: %d checks, %d failed%s" % (len(checks.results), n_bad,
+                                                         "" if not failed else "; FAILED: " + ", ".join(failed)))
+        return 1 if failed else 0
+
+    # ---- timing: ceiling, then each case (peers first, so a crash of ours loses only ours)
+    doc = {"gpu": gpu, "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),
+           "commit": os.environ.get("KILN_COMMIT") or "unknown", "ceilings": {}, "cases": [],
+           "checks": checks.results, "kernels": kernel_info,
+           "timing": {"statistic": "median", "reps": args.reps, "warmup": args.warmup,
+                      "l2_flush": "%s %d MiB between runs" % (args.flush, args.flush_mb), "timer": "cuda events"},
+           "env": dict(env, launcher=backend.name, seed=seed)}
+    timer = Timer(torch, args.reps, args.warmup, args.flush_mb, args.flush)
+    alive = True
+
+    def save():  # after each case, so a run killed later still leaves what it measured
+        try:
+            write_results(doc, args.out)
+        except Exception as e:
+            log("  (results not saved yet: %s)" % e)
+    try:
+        log("\n== ceiling: device-to-device copy, 1 GiB")
+        src = torch.empty(2**30 // 4, dtype=torch.float32, device="cuda").normal_()
+        dst = torch.empty_like(src)
+        ms, _ = timer.median_ms(lambda: dst.copy_(src))
+        copy_gbs = 2 * 2**30 / (ms * 1e-3) / 1e9
+        doc["ceilings"]["copy_gbs"] = _r(copy_gbs)
+        log("  copy: %.3f ms, %.0f GB/s (read + write)" % (ms, copy_gbs))
+        save()
+        del src, dst
+
+        triton_softmax = None
+        if "softmax" in kernels and not args.no_triton:
+            try:
+                sys.path.insert(0, HERE)
+                import triton
+                import triton_softmax
+                env["triton"] = triton.__version__
+            except Exception as e:
+                log("  triton unavailable: %s" % e)
+
+        def peer(name, fn, nbytes, check=None):
+            try:
+                fn()
+                torch.cuda.synchronize()
+                rel = check() if check else None
+                ms, _ = timer.median_ms(fn)
+                m = measurement(ms=ms, nbytes=nbytes, copy_gbs=copy_gbs, rel_err=rel)
+            except Exception as e:
+                m = measurement(error="%s: %s" % (type(e).__name__, e))
+            log("  %-8s %s" % (name, json.dumps(m)))
+            return m
+
+        def ours(fn, nbytes, prepare, check, tol):
+            """Poison, run once, check against the float64 reference, then time."""
+            try:
+                prepare()
+                fn()
+                torch.cuda.synchronize()
+                rel = check()
+                ok = math.isfinite(rel) and rel <= tol
+                ms, _ = timer.median_ms(fn)
+                m = measurement(ms=ms, nbytes=nbytes, copy_gbs=copy_gbs, rel_err=rel, correct=ok)
+                if not ok:
+                    failed.append("bench-size result wrong")
+            except Exception as e:
+                m = measurement(error="%s: %s" % (type(e).__name__, e))
+            log("  %-8s %s" % ("ours", json.dumps(m)))
+            return m
+
+        if "vadd" in kernels:
+            n = 2**26
+            log("\n== vadd n=%d f32" % n)
+            k = kernels["vadd"]
+            x = torch.randn(n, device="cuda")
+            y = torch.randn(n, device="cuda")
+            out = torch.empty(n, device="cuda")
+            ref = x.double() + y.double()
+            nbytes = 12 * n
+            peers = {"torch": peer("torch", lambda: torch.add(x, y, out=out), nbytes,
+                                   lambda: rel_l2(torch, out, ref))}
+            mine = ours(lambda: k.launch(x=x, y=y, out=out, n=n), nbytes,
+                        lambda: out.fill_(POISON), lambda: rel_l2(torch, out, ref), 1e-6)
+            if "error" in mine:
+                failed.append("vadd n=%d" % n)
+            doc["cases"].append({"family": "vadd", "case": "n=%d f32" % n, "ours": mine, "peers": peers})
+            save()
+            del x, y, out, ref
+            alive = context_alive(torch)
+
+        if "softmax" in kernels and alive:
+            shapes = [(32768, 4096, False), (4096, 32768, False)]
+            if not args.no_long_rows:
+                shapes.append((1024, 131072, True))
+            for rows, cols, optional in shapes:
+                if not alive:
+                    break
+                log("\n== softmax %dx%d f32%s" % (rows, cols, " (long rows: failure recorded, not fatal)" if optional else ""))
+                k = kernels["softmax"]
+                x = torch.randn(rows, cols, device="cuda")
+                y = torch.empty_like(x)
+                ref = torch.softmax(x.double(), dim=-1)
+                nbytes = 2 * rows * cols * 4
+                peers = {}
+                last = []
+
+                def torch_softmax():
+                    last[:] = [torch.softmax(x, dim=-1)]
+                peers["torch"] = peer("torch", torch_softmax, nbytes, lambda: rel_l2(torch, last[0], ref))
+                last.clear()
+                if triton_softmax is not None and cols > args.triton_max_cols:
+                    log("  triton   not run: a one-pass row of %d f32 does not fit on chip (--triton-max-cols %d)"
+                        % (cols, args.triton_max_cols))
+                elif triton_softmax is not None:
+                    yt = torch.empty_like(x)
+                    peers["triton"] = peer("triton", lambda: triton_softmax.softmax(x, out=yt), nbytes,
+                                           lambda: rel_l2(torch, yt, ref))
+                    del yt
+                mine = ours(lambda: k.launch(x=x, y=y, rows=rows, cols=cols, stride=cols), nbytes,
+                            lambda: y.fill_(POISON), lambda: rel_l2(torch, y, ref), 2e-5)
+                if optional and "error" in mine:
+                    mine["optional"] = True  # recorded, not a failure of the run
+                elif "error" in mine:
+                    failed.append("softmax %dx%d" % (rows, cols))
+                doc["cases"].append({"family": "softmax", "case": "%dx%d f32" % (rows, cols),
+                                     "ours": mine, "peers": peers})
+                save()
+                del x, y, ref
+                alive = context_alive(torch)
+                if not alive:
+                    log("FAIL: CUDA context lost after softmax %dx%d; later cases skipped" % (rows, cols))
+                    failed.append("context lost")
+                torch.cuda.empty_cache() if alive else None
+        if "vadd" in kernels and not any(c["family"] == "vadd" for c in doc["cases"]):
+            failed.append("vadd not timed")
+    except Exception:
+        log("FAIL: timing pass crashed:\n" + traceback.format_exc())
+        failed.append("timing crashed")
+    finally:
+        os.makedirs(args.out, exist_ok=True)
+        doc["env"] = dict(env, launcher=backend.name, seed=seed)
+        doc["failed"] = failed
+        if "copy_gbs" not in doc["ceilings"]:
+            doc["ceilings"]["copy_gbs"] = None
+        out_dir = args.out
+        try:
+            path = write_results(doc, out_dir)
+            log("\nwrote %s" % path)
+            png = path[:-5] + ".png"
+            if write_plot(doc, png):
+                log("wrote %s" % png)
+        except Exception as e:
+            log("FAIL: writing results: %s" % e)
+            failed.append("results not written")
+        table = format_table(doc)
+        with open(os.path.join(out_dir, "table.txt"), "w") as f:
+            f.write(table + "\n")
+            f.write("checks: %d run, %d failed\n" % (len(checks.results), n_bad))
+            f.write("RESULT: %s\n" % ("FAIL (" + ", ".join(failed) + ")" if failed else "PASS"))
+        log("\n" + table)
+        log("checks: %d run, %d failed" % (len(checks.results), n_bad))
+        log("RESULT: %s" % ("FAIL (" + ", ".join(failed) + ")" if failed else "PASS"))
+    return 1 if failed else 0
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--kernels", help="directory of kilnc --target=sm_90a outputs (NAME.cubin + NAME.json)")
+    ap.add_argument("--out", default="out", help="results directory (JSON, PNG, table.txt)")
+    ap.add_argument("--sanitize", action="store_true", help="only the small correctness checks")
+    ap.add_argument("--self-test", action="store_true", help="unit checks; no GPU, standard library only")
+    ap.add_argument("--only", default="vadd,softmax", help="comma-separated kernel families (default vadd,softmax)")
+    ap.add_argument("--launcher", choices=("auto", "cupy", "ctypes"), default="auto",
+                    help="cupy RawModule, or the driver API through ctypes (auto: cupy, else ctypes)")
+    ap.add_argument("--reps", type=int, default=30, help="timed runs per measurement (median; >= 20)")
+    ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--flush-mb", type=int, default=256, help="L2 flush buffer size (MiB)")
+    ap.add_argument("--flush", choices=("write", "read", "none"), default="write",
+                    help="how the flush buffer evicts L2 between timed runs (write = zero_ it)")
+    ap.add_argument("--seed", type=int, default=None, help="input seed for the checks (default: time)")
+    ap.add_argument("--no-triton", action="store_true", help="skip the Triton peer")
+    ap.add_argument("--no-long-rows", action="store_true", help="skip softmax 1024x131072")
+    ap.add_argument("--triton-max-cols", type=int, default=32768,
+                    help="longest row the one-pass Triton peer is run on (default 32768)")
+    args = ap.parse_args(argv)
+    if args.self_test:
+        return self_test()
+    if not args.kernels:
+        ap.error("--kernels DIR is required")
+    if args.reps < 20:
+        ap.error("--reps must be >= 20")
+    ok, why = probe_cuda()
+    if not ok:
+        print("bench.py: no CUDA device: %s. Nothing was run (exit 2)." % why, file=sys.stderr)
+        return 2
+    try:
+        import torch  # noqa: F401
+    except ImportError as e:
+        print("bench.py: torch is not importable (%s); it is needed for buffers, peers and timing. "
+              "Nothing was run (exit 2)." % e, file=sys.stderr)
+        return 2
+    try:
+        return run_gpu(args)
+    except (ManifestError, LaunchError) as e:
+        print("bench.py: FAIL: %s" % e, file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

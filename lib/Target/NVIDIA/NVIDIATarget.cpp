@@ -1,0 +1,115 @@
+//===- NVIDIATarget.cpp - tile IR to NVVM, PTX and cubin -------------------===//
+#include "kiln/Target/NVIDIA.h"
+
+#include "passes/Passes.h"
+
+#include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+
+#include <cstdlib>
+
+using namespace mlir;
+
+namespace kiln::nvidia {
+
+std::string defaultToolkitPath() {
+  if (const char *home = std::getenv("CUDA_HOME"))
+    return home;
+  return "/usr/local/cuda";
+}
+
+static mlir::kiln::KilnLowerToGPUOptions distribution(const TargetOptions &options) {
+  mlir::kiln::KilnLowerToGPUOptions lower;
+  lower.threads = options.threads;
+  lower.warpSize = 32;
+  return lower;
+}
+
+/// Everything after tile distribution: attach the target, lower the gpu.module to NVVM.
+static void addNVVMStages(OpPassManager &pm, const TargetOptions &options) {
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  GpuNVVMAttachTargetOptions attach;
+  attach.chip = options.chip;
+  // PTX ISA 8.0 is the first with sm_90a; ptxas of CUDA 12 and 13 accept it for sm_80.
+  attach.features = "+ptx80";
+  attach.optLevel = 3;
+  pm.addPass(createGpuNVVMAttachTarget(attach));
+  OpPassManager &gpu = pm.nest<gpu::GPUModuleOp>();
+  gpu.addPass(createSCFToControlFlowPass());
+  gpu.addPass(createConvertGpuOpsToNVVMOps());
+  gpu.addPass(createCanonicalizerPass());
+  gpu.addPass(createCSEPass());
+  gpu.addPass(createReconcileUnrealizedCastsPass());
+}
+
+LogicalResult lowerToNVVM(ModuleOp module, const TargetOptions &options,
+                          std::vector<KernelResources> &resources) {
+  if (options.chip != "sm_80" && options.chip != "sm_90a")
+    return module.emitError("unsupported NVIDIA chip '") << options.chip << "'";
+  PassManager distribute(module.getContext());
+  distribute.addPass(mlir::kiln::createKilnLowerToGPU(distribution(options)));
+  if (failed(distribute.run(module)))
+    return failure();
+  // Record resources now: NVVM lowering turns workgroup attributions into globals.
+  module.walk([&](gpu::GPUFuncOp func) {
+    KernelResources r;
+    r.name = func.getName().str();
+    r.threads = options.threads;
+    for (BlockArgument arg : func.getWorkgroupAttributions()) {
+      auto type = cast<MemRefType>(arg.getType());
+      r.staticSharedBytes += type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
+    }
+    resources.push_back(r);
+  });
+  PassManager pm(module.getContext());
+  addNVVMStages(pm, options);
+  return pm.run(module);
+}
+
+FailureOr<std::string> serialize(ModuleOp module, const TargetOptions &options, bool ptx) {
+  OwningOpRef<ModuleOp> copy = module.clone();
+  std::string toolkit = options.toolkit.empty() ? defaultToolkitPath() : options.toolkit;
+  if (!ptx) {
+    SmallString<256> ptxas(toolkit);
+    llvm::sys::path::append(ptxas, "bin", "ptxas");
+    if (!llvm::sys::fs::can_execute(ptxas))
+      return module.emitError("ptxas not found at ")
+             << ptxas << "; set CUDA_HOME to a CUDA toolkit, or emit PTX only";
+  }
+  PassManager pm(module.getContext());
+  GpuModuleToBinaryPassOptions binary;
+  binary.toolkitPath = toolkit;
+  binary.compilationTarget = ptx ? "isa" : "bin";
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+  if (failed(pm.run(*copy)))
+    return failure();
+  std::string result;
+  copy->walk([&](gpu::BinaryOp binaryOp) {
+    for (Attribute object : binaryOp.getObjects())
+      if (auto obj = dyn_cast<gpu::ObjectAttr>(object))
+        result = obj.getObject().str();
+  });
+  if (result.empty())
+    return module.emitError("the NVIDIA pipeline produced no binary");
+  return result;
+}
+
+void registerNVIDIAPipeline() {
+  PassPipelineRegistration<>("kiln-nvidia-pipeline",
+                             "Lower tile IR to NVVM for sm_90a (128 threads per program)",
+                             [](OpPassManager &pm) {
+                               TargetOptions options;
+                               pm.addPass(mlir::kiln::createKilnLowerToGPU(distribution(options)));
+                               addNVVMStages(pm, options);
+                             });
+}
+
+} // namespace kiln::nvidia

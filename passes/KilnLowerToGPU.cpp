@@ -1,0 +1,613 @@
+//===- KilnLowerToGPU.cpp - tile IR to the gpu dialect, tiles over threads -===//
+//
+// Each program instance becomes one thread block (workgroup) of `threads` threads.
+// A tile is distributed in a blocked, row-major layout: thread t holds `vec`
+// consecutive elements, then the chunk `threads * vec` further on, and so on, so
+// neighbouring threads touch neighbouring addresses (coalesced access) and each thread
+// owns contiguous runs (vector access). Element k of thread t has the linear index
+//   ((k / vec) * threads + t) * vec + k % vec.
+// Every tile of one size shares that layout, so elementwise code is register-local and
+// reshapes are free; reductions combine in registers, across lanes with shuffles and
+// across warps through workgroup memory. The output is target-neutral (gpu, scf,
+// arith, math, LLVM memory ops); a target pipeline lowers it to NVVM or ROCDL.
+//
+#include "dialects/Kiln/KilnDialect.h"
+#include "passes/ElementLowering.h"
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_KILNLOWERTOGPU
+#include "passes/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+using namespace mlir::kiln;
+using namespace mlir::kiln::lowering;
+
+namespace {
+
+/// Lowers the body of one kernel into a gpu.func.
+class KernelLowering {
+public:
+  KernelLowering(gpu::GPUFuncOp func, int64_t threads, int64_t warpSize)
+      : func(func), threads(threads), warpSize(warpSize),
+        b(OpBuilder::atBlockBegin(&func.getBody().front())) {}
+
+  LogicalResult lower(FuncOp kernel) {
+    Location loc = kernel.getLoc();
+    Block &entry = kernel.getBody().front();
+    auto ptrType = LLVM::LLVMPointerType::get(b.getContext());
+    for (auto [arg, newArg] : llvm::zip(entry.getArguments(), func.getArguments())) {
+      if (auto desc = dyn_cast<DescType>(arg.getType()))
+        descs[arg] = unpackDesc(b, loc, newArg, desc.getRank());
+      else
+        scalars.map(arg, newArg);
+    }
+    (void)ptrType;
+    Value tid = b.create<gpu::ThreadIdOp>(loc, gpu::Dimension::x);
+    threadId = b.create<arith::IndexCastOp>(loc, b.getI32Type(), tid);
+    return lowerBlock(entry);
+  }
+
+private:
+  gpu::GPUFuncOp func;
+  int64_t threads, warpSize;
+  OpBuilder b;
+  Value threadId;
+  IRMapping scalars;
+  DenseMap<Value, SmallVector<Value>> tiles;
+  DenseMap<Value, DescParts> descs;
+
+  // --- layout -----------------------------------------------------------------
+
+  int64_t perThread(RankedTensorType t) const { return t.getNumElements() / threads; }
+  int64_t vecWidth(RankedTensorType t) const {
+    int64_t r = perThread(t), v = 1;
+    unsigned bits = getElementBitWidth(t.getElementType());
+    while (v * 2 <= r && r % (v * 2) == 0 && v * 2 * bits <= 128)
+      v *= 2;
+    return v;
+  }
+  /// Linear index (i32) of register k of this thread in a tile of type `t`.
+  Value linearIndex(Location loc, RankedTensorType t, int64_t k) {
+    int64_t v = vecWidth(t);
+    Value base = b.create<arith::MulIOp>(loc, threadId, intConst(b, loc, b.getI32Type(), v));
+    int64_t offset = (k / v) * threads * v + k % v;
+    return b.create<arith::AddIOp>(loc, base, intConst(b, loc, b.getI32Type(), offset));
+  }
+  /// Row-major coordinates (i32) of register k.
+  SmallVector<Value> coordinates(Location loc, RankedTensorType t, int64_t k) {
+    Value i = linearIndex(loc, t, k);
+    SmallVector<Value> coords(t.getRank());
+    for (int64_t d = t.getRank() - 1; d >= 0; --d) {
+      Value size = intConst(b, loc, b.getI32Type(), t.getDimSize(d));
+      coords[d] = d == 0 ? i : b.create<arith::RemUIOp>(loc, i, size).getResult();
+      if (d > 0)
+        i = b.create<arith::DivUIOp>(loc, i, size);
+    }
+    return coords;
+  }
+
+  LogicalResult checkTile(Operation *op, Type type) {
+    auto t = dyn_cast<RankedTensorType>(type);
+    if (!t)
+      return success();
+    if (t.getEncoding())
+      return op->emitOpError("tiles with explicit layouts are not supported by the GPU "
+                             "lowering yet");
+    if (t.getNumElements() % threads != 0)
+      return op->emitOpError("tile of ")
+             << t.getNumElements() << " elements does not divide over " << threads
+             << " threads; use a multiple of " << threads << " elements";
+    return success();
+  }
+
+  // --- values -----------------------------------------------------------------
+
+  Value scalar(Value v) { return scalars.lookupOrDefault(v); }
+  /// Register k of tile or broadcast scalar `v`.
+  Value element(Value v, int64_t k) {
+    if (isa<RankedTensorType>(v.getType()))
+      return tiles[v][k];
+    return scalar(v);
+  }
+
+  // --- walking ----------------------------------------------------------------
+
+  LogicalResult lowerBlock(Block &block) {
+    for (Operation &op : block)
+      if (failed(lowerOp(&op)))
+        return failure();
+    return success();
+  }
+
+  LogicalResult lowerOp(Operation *op) {
+    for (Type t : op->getResultTypes())
+      if (failed(checkTile(op, t)))
+        return failure();
+    Location loc = op->getLoc();
+    if (auto pid = dyn_cast<ProgramIdOp>(op)) {
+      Value id = b.create<gpu::BlockIdOp>(loc, static_cast<gpu::Dimension>(pid.getAxis()));
+      scalars.map(pid.getResult(), b.create<arith::IndexCastOp>(loc, b.getI32Type(), id));
+      return success();
+    }
+    if (auto num = dyn_cast<NumProgramsOp>(op)) {
+      Value n = b.create<gpu::GridDimOp>(loc, static_cast<gpu::Dimension>(num.getAxis()));
+      scalars.map(num.getResult(), b.create<arith::IndexCastOp>(loc, b.getI32Type(), n));
+      return success();
+    }
+    if (isa<ReturnOp>(op)) {
+      b.create<gpu::ReturnOp>(loc);
+      return success();
+    }
+    if (auto iota = dyn_cast<IotaOp>(op)) {
+      auto t = iota.getType();
+      SmallVector<Value> regs;
+      for (int64_t k = 0; k < perThread(t); ++k)
+        regs.push_back(castElements(b, loc, linearIndex(loc, t, k), t.getElementType(), true));
+      tiles[iota] = regs;
+      return success();
+    }
+    if (auto splat = dyn_cast<SplatOp>(op)) {
+      tiles[splat] = SmallVector<Value>(perThread(splat.getType()), scalar(splat.getInput()));
+      return success();
+    }
+    if (isa<ReshapeOp, ExpandDimsOp>(op)) {
+      // Row-major order is kept, and with it every element's thread and register.
+      tiles[op->getResult(0)] = tiles[op->getOperand(0)];
+      return success();
+    }
+    if (auto cast = dyn_cast<CastOp>(op))
+      return mapElementwise(op, [&](int64_t k) {
+        return castElements(b, loc, element(cast.getInput(), k),
+                            elementOf(cast.getType()), cast.getIsUnsigned());
+      });
+    if (auto make = dyn_cast<MakeDescOp>(op)) {
+      DescParts parts;
+      parts.base = scalar(make.getBase());
+      for (Value v : make.getShape())
+        parts.shape.push_back(scalar(v));
+      for (Value v : make.getStrides())
+        parts.strides.push_back(scalar(v));
+      descs[make] = parts;
+      return success();
+    }
+    if (auto add = dyn_cast<AddPtrOp>(op))
+      return lowerAddPtr(add);
+    if (auto load = dyn_cast<LoadOp>(op))
+      return lowerLoad(load);
+    if (auto store = dyn_cast<StoreOp>(op))
+      return lowerStore(store);
+    if (auto gather = dyn_cast<GatherOp>(op))
+      return lowerGather(gather);
+    if (auto scatter = dyn_cast<ScatterOp>(op))
+      return lowerScatter(scatter);
+    if (auto atomic = dyn_cast<AtomicAddOp>(op))
+      return lowerAtomicAdd(atomic);
+    if (auto reduce = dyn_cast<ReduceOp>(op))
+      return lowerReduce(reduce);
+    if (auto forOp = dyn_cast<scf::ForOp>(op))
+      return lowerFor(forOp);
+    if (auto ifOp = dyn_cast<scf::IfOp>(op))
+      return lowerIf(ifOp);
+    if (op->getDialect() && isa<KilnDialect>(op->getDialect()))
+      return op->emitOpError("is not supported by the GPU lowering yet");
+    bool touchesTiles = llvm::any_of(op->getOperandTypes(), llvm::IsaPred<RankedTensorType>) ||
+                        llvm::any_of(op->getResultTypes(), llvm::IsaPred<RankedTensorType>);
+    if (!touchesTiles) {
+      if (op->getNumRegions() != 0 && op->walk([](Operation *inner) {
+            return isa<KilnDialect>(inner->getDialect()) ? WalkResult::interrupt()
+                                                          : WalkResult::advance();
+          }).wasInterrupted())
+        return op->emitOpError("with kiln ops inside is not supported by the GPU lowering yet");
+      b.clone(*op, scalars);
+      return success();
+    }
+    if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
+      auto splatAttr = dyn_cast<SplatElementsAttr>(constant.getValue());
+      if (!splatAttr)
+        return op->emitOpError("only splat tile constants are supported by the GPU lowering");
+      Value c = b.create<arith::ConstantOp>(loc, splatAttr.getSplatValue<TypedAttr>());
+      tiles[constant] = SmallVector<Value>(perThread(cast<RankedTensorType>(constant.getType())), c);
+      return success();
+    }
+    if (op->getNumRegions() == 0 && op->getNumResults() == 1 &&
+        (isa<arith::ArithDialect, math::MathDialect>(op->getDialect())))
+      return mapElementwise(op, [&](int64_t k) {
+        OperationState state(loc, op->getName());
+        for (Value v : op->getOperands())
+          state.addOperands(element(v, k));
+        state.addTypes(elementOf(op->getResult(0).getType()));
+        state.addAttributes(op->getAttrs());
+        return b.create(state)->getResult(0);
+      });
+    return op->emitOpError("on tiles is not supported by the GPU lowering yet");
+  }
+
+  LogicalResult mapElementwise(Operation *op, function_ref<Value(int64_t)> perElement) {
+    Value result = op->getResult(0);
+    auto t = dyn_cast<RankedTensorType>(result.getType());
+    if (!t) {
+      scalars.map(result, perElement(0));
+      return success();
+    }
+    SmallVector<Value> regs;
+    for (int64_t k = 0; k < perThread(t); ++k)
+      regs.push_back(perElement(k));
+    tiles[result] = regs;
+    return success();
+  }
+
+  // --- memory -----------------------------------------------------------------
+
+  LogicalResult lowerAddPtr(AddPtrOp op) {
+    Location loc = op.getLoc();
+    auto ptrType = LLVM::LLVMPointerType::get(b.getContext());
+    Type pointee = cast<PtrType>(elementOf(op.getType())).getPointee();
+    Type storage = storageType(b, pointee);
+    return mapElementwise(op, [&](int64_t k) -> Value {
+      Value off = toI64(b, loc, element(op.getOffset(), k));
+      return b.create<LLVM::GEPOp>(loc, ptrType, storage, element(op.getPtr(), k),
+                                   ValueRange{off});
+    });
+  }
+
+  Value atomic(OpBuilder &bb, Location loc, LLVM::AtomicBinOp kind, Value ptr, Value val) {
+    bool merge = kind == LLVM::AtomicBinOp::_and || kind == LLVM::AtomicBinOp::_or;
+    return bb.create<LLVM::AtomicRMWOp>(loc, kind, ptr, val,
+                                        merge ? LLVM::AtomicOrdering::monotonic
+                                              : LLVM::AtomicOrdering::seq_cst);
+  }
+
+  /// `then` under `cond`, yielding its value, else `otherwise`.
+  Value guarded(Location loc, Value cond, Type type, function_ref<Value(OpBuilder &, Location)> then,
+                function_ref<Value(OpBuilder &, Location)> otherwise) {
+    auto ifOp = b.create<scf::IfOp>(
+        loc, cond,
+        [&](OpBuilder &t, Location l) { t.create<scf::YieldOp>(l, ValueRange{then(t, l)}); },
+        [&](OpBuilder &e, Location l) { e.create<scf::YieldOp>(l, ValueRange{otherwise(e, l)}); });
+    (void)type;
+    return ifOp.getResult(0);
+  }
+
+  LogicalResult lowerLoad(LoadOp op) {
+    Location loc = op.getLoc();
+    auto t = op.getType();
+    Type elem = t.getElementType();
+    const DescParts &desc = descs[op.getDesc()];
+    SmallVector<Value> offsets;
+    for (Value v : op.getOffsets())
+      offsets.push_back(scalar(v));
+    TypedAttr padding = op.getPaddingAttr();
+    SmallVector<Value> regs;
+    for (int64_t k = 0; k < perThread(t); ++k) {
+      auto [inBounds, linear] = blockElement(b, loc, desc, offsets, coordinates(loc, t, k));
+      Value raw = guarded(
+          loc, inBounds, storageType(b, elem),
+          [&](OpBuilder &bb, Location l) { return loadElement(bb, l, desc.base, linear, elem); },
+          [&](OpBuilder &bb, Location l) {
+            Value pad = padding ? (Value)bb.create<arith::ConstantOp>(l, padding) : zeroOf(bb, l, elem);
+            return toStorage(bb, l, pad);
+          });
+      regs.push_back(fromStorage(b, loc, raw, elem));
+    }
+    tiles[op] = regs;
+    return success();
+  }
+
+  LogicalResult lowerStore(StoreOp op) {
+    Location loc = op.getLoc();
+    auto t = cast<RankedTensorType>(op.getValue().getType());
+    const DescParts &desc = descs[op.getDesc()];
+    SmallVector<Value> offsets;
+    for (Value v : op.getOffsets())
+      offsets.push_back(scalar(v));
+    for (int64_t k = 0; k < perThread(t); ++k) {
+      auto [inBounds, linear] = blockElement(b, loc, desc, offsets, coordinates(loc, t, k));
+      Value v = element(op.getValue(), k);
+      b.create<scf::IfOp>(loc, inBounds, [&](OpBuilder &bb, Location l) {
+        storeElement(bb, l, desc.base, linear, v, t.getElementType(),
+                     [this](OpBuilder &x, Location y, LLVM::AtomicBinOp kind, Value p, Value val) {
+                       return atomic(x, y, kind, p, val);
+                     });
+        bb.create<scf::YieldOp>(l);
+      });
+    }
+    return success();
+  }
+
+  LogicalResult lowerGather(GatherOp op) {
+    Location loc = op.getLoc();
+    auto t = op.getType();
+    Type elem = t.getElementType();
+    return mapElementwise(op, [&](int64_t k) -> Value {
+      Value ptr = element(op.getPtrs(), k);
+      auto load = [&](OpBuilder &bb, Location l) {
+        return loadElement(bb, l, ptr, i64Const(bb, l, 0), elem);
+      };
+      if (!op.getMask())
+        return fromStorage(b, loc, load(b, loc), elem);
+      Value raw = guarded(loc, element(op.getMask(), k), storageType(b, elem), load,
+                          [&](OpBuilder &bb, Location l) {
+                            Value other = op.getOther() ? element(op.getOther(), k)
+                                                        : zeroOf(bb, l, elem);
+                            return toStorage(bb, l, other);
+                          });
+      return fromStorage(b, loc, raw, elem);
+    });
+  }
+
+  LogicalResult lowerScatter(ScatterOp op) {
+    Location loc = op.getLoc();
+    auto t = cast<RankedTensorType>(op.getValue().getType());
+    for (int64_t k = 0; k < perThread(t); ++k) {
+      Value ptr = element(op.getPtrs(), k), v = element(op.getValue(), k);
+      auto store = [&](OpBuilder &bb, Location l) {
+        storeElement(bb, l, ptr, i64Const(bb, l, 0), v, t.getElementType(),
+                     [this](OpBuilder &x, Location y, LLVM::AtomicBinOp kind, Value p, Value val) {
+                       return atomic(x, y, kind, p, val);
+                     });
+      };
+      if (!op.getMask()) {
+        store(b, loc);
+        continue;
+      }
+      b.create<scf::IfOp>(loc, element(op.getMask(), k), [&](OpBuilder &bb, Location l) {
+        store(bb, l);
+        bb.create<scf::YieldOp>(l);
+      });
+    }
+    return success();
+  }
+
+  LogicalResult lowerAtomicAdd(AtomicAddOp op) {
+    Location loc = op.getLoc();
+    Type elem = elementOf(op.getType());
+    auto kind = isa<FloatType>(elem) ? LLVM::AtomicBinOp::fadd : LLVM::AtomicBinOp::add;
+    if (!isa<RankedTensorType>(op.getType())) {
+      // One scalar atomic per program, not one per thread.
+      Value first = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, threadId,
+                                            intConst(b, loc, b.getI32Type(), 0));
+      Value cond = first;
+      if (op.getMask())
+        cond = b.create<arith::AndIOp>(loc, cond, scalar(op.getMask()));
+      Value old = guarded(
+          loc, cond, elem,
+          [&](OpBuilder &bb, Location l) {
+            return atomic(bb, l, kind, scalar(op.getPtrs()), scalar(op.getValue()));
+          },
+          [&](OpBuilder &bb, Location l) { return zeroOf(bb, l, elem); });
+      // Every thread sees the value thread 0 got.
+      scalars.map(op.getResult(), broadcastFromThread0(loc, old));
+      return success();
+    }
+    return mapElementwise(op, [&](int64_t k) -> Value {
+      Value p = element(op.getPtrs(), k), v = element(op.getValue(), k);
+      if (!op.getMask())
+        return atomic(b, loc, kind, p, v);
+      return guarded(
+          loc, element(op.getMask(), k), elem,
+          [&](OpBuilder &bb, Location l) { return atomic(bb, l, kind, p, v); },
+          [&](OpBuilder &bb, Location l) { return zeroOf(bb, l, elem); });
+    });
+  }
+
+  // --- cross-thread -----------------------------------------------------------
+
+  /// A workgroup buffer of `count` elements of `elem`.
+  Value workgroupBuffer(Location loc, int64_t count, Type elem) {
+    auto space = gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
+    auto type = MemRefType::get({count}, elem, MemRefLayoutAttrInterface{}, space);
+    return func.addWorkgroupAttribution(type, loc);
+  }
+
+  Value broadcastFromThread0(Location loc, Value v) {
+    Value buf = workgroupBuffer(loc, 1, v.getType());
+    Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+    Value isFirst = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, threadId,
+                                            intConst(b, loc, b.getI32Type(), 0));
+    b.create<scf::IfOp>(loc, isFirst, [&](OpBuilder &bb, Location l) {
+      bb.create<memref::StoreOp>(l, v, buf, ValueRange{zero});
+      bb.create<scf::YieldOp>(l);
+    });
+    b.create<gpu::BarrierOp>(loc);
+    Value result = b.create<memref::LoadOp>(loc, buf, ValueRange{zero});
+    b.create<gpu::BarrierOp>(loc);
+    return result;
+  }
+
+  LogicalResult lowerReduce(ReduceOp op) {
+    Location loc = op.getLoc();
+    auto t = cast<RankedTensorType>(op.getInput().getType());
+    Type elem = t.getElementType();
+    if (t.getRank() != 1)
+      return op.emitOpError("reductions of rank-")
+             << t.getRank() << " tiles are not supported by the GPU lowering yet";
+    if (elem.getIntOrFloatBitWidth() != 32)
+      return op.emitOpError("GPU reductions support 32-bit elements; cast first");
+    auto combine = [&](Value acc, Value x) {
+      return applyCombiner(b, loc, op.getKind(), op.getCombiner(), acc, x);
+    };
+    // Registers, then lanes (butterfly shuffles), then warps (workgroup memory).
+    const SmallVector<Value> &regs = tiles[op.getInput()];
+    Value acc = regs[0];
+    for (size_t k = 1; k < regs.size(); ++k)
+      acc = combine(acc, regs[k]);
+    int64_t lanes = std::min(threads, warpSize);
+    for (int64_t offset = lanes / 2; offset >= 1; offset /= 2) {
+      auto shuffle = b.create<gpu::ShuffleOp>(loc, acc, (int32_t)offset, (int32_t)warpSize,
+                                              gpu::ShuffleMode::XOR);
+      acc = combine(acc, shuffle.getShuffleResult());
+    }
+    int64_t warps = threads / warpSize;
+    if (warps > 1) {
+      Value buf = workgroupBuffer(loc, warps, elem);
+      Value ws = intConst(b, loc, b.getI32Type(), warpSize);
+      Value warp = b.create<arith::DivUIOp>(loc, threadId, ws);
+      Value lane = b.create<arith::RemUIOp>(loc, threadId, ws);
+      Value isLane0 = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, lane,
+                                              intConst(b, loc, b.getI32Type(), 0));
+      Value warpIdx = b.create<arith::IndexCastOp>(loc, b.getIndexType(), warp);
+      b.create<scf::IfOp>(loc, isLane0, [&](OpBuilder &bb, Location l) {
+        bb.create<memref::StoreOp>(l, acc, buf, ValueRange{warpIdx});
+        bb.create<scf::YieldOp>(l);
+      });
+      b.create<gpu::BarrierOp>(loc);
+      acc = b.create<memref::LoadOp>(loc, buf, ValueRange{b.create<arith::ConstantIndexOp>(loc, 0)});
+      for (int64_t w = 1; w < warps; ++w)
+        acc = combine(acc, b.create<memref::LoadOp>(
+                               loc, buf, ValueRange{b.create<arith::ConstantIndexOp>(loc, w)}));
+      // The buffer may be reused by the next reduction of a loop iteration.
+      b.create<gpu::BarrierOp>(loc);
+    }
+    scalars.map(op.getResult(), acc);
+    return success();
+  }
+
+  // --- control flow -----------------------------------------------------------
+
+  /// Flattens values (tiles to their registers) for region boundaries.
+  SmallVector<Value> flatten(ValueRange values) {
+    SmallVector<Value> out;
+    for (Value v : values) {
+      if (isa<RankedTensorType>(v.getType()))
+        llvm::append_range(out, tiles[v]);
+      else
+        out.push_back(scalar(v));
+    }
+    return out;
+  }
+  /// Maps `originals` to consecutive runs of `flat`.
+  void unflatten(ValueRange originals, ValueRange flat) {
+    size_t i = 0;
+    for (Value v : originals) {
+      if (auto t = dyn_cast<RankedTensorType>(v.getType())) {
+        int64_t n = perThread(t);
+        tiles[v] = SmallVector<Value>(flat.begin() + i, flat.begin() + i + n);
+        i += n;
+      } else {
+        scalars.map(v, flat[i++]);
+      }
+    }
+  }
+
+  LogicalResult lowerFor(scf::ForOp op) {
+    Location loc = op.getLoc();
+    for (Value v : op.getRegionIterArgs())
+      if (failed(checkTile(op, v.getType())))
+        return failure();
+    SmallVector<Value> init = flatten(op.getInitArgs());
+    auto loop = b.create<scf::ForOp>(loc, scalar(op.getLowerBound()), scalar(op.getUpperBound()),
+                                     scalar(op.getStep()), init);
+    Block *body = loop.getBody();
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(body);
+    scalars.map(op.getInductionVar(), loop.getInductionVar());
+    unflatten(op.getRegionIterArgs(), loop.getRegionIterArgs());
+    for (Operation &inner : op.getBody()->without_terminator())
+      if (failed(lowerOp(&inner)))
+        return failure();
+    auto yield = cast<scf::YieldOp>(op.getBody()->getTerminator());
+    SmallVector<Value> yielded = flatten(yield.getOperands());
+    if (body->mightHaveTerminator())
+      body->getTerminator()->erase();
+    b.setInsertionPointToEnd(body);
+    b.create<scf::YieldOp>(loc, yielded);
+    b.setInsertionPointAfter(loop);
+    unflatten(op.getResults(), loop.getResults());
+    return success();
+  }
+
+  LogicalResult lowerIf(scf::IfOp op) {
+    Location loc = op.getLoc();
+    SmallVector<Type> types;
+    for (Value r : op.getResults()) {
+      if (failed(checkTile(op, r.getType())))
+        return failure();
+      if (auto t = dyn_cast<RankedTensorType>(r.getType()))
+        types.append(perThread(t), t.getElementType());
+      else
+        types.push_back(r.getType());
+    }
+    auto newIf = b.create<scf::IfOp>(loc, types, scalar(op.getCondition()),
+                                     /*withElseRegion=*/!op.getElseRegion().empty());
+    auto lowerRegion = [&](Region &from, Region &to) -> LogicalResult {
+      if (from.empty())
+        return success();
+      OpBuilder::InsertionGuard guard(b);
+      Block *block = &to.front();
+      if (block->mightHaveTerminator())
+        block->getTerminator()->erase();
+      b.setInsertionPointToEnd(block);
+      for (Operation &inner : from.front().without_terminator())
+        if (failed(lowerOp(&inner)))
+          return failure();
+      auto yield = cast<scf::YieldOp>(from.front().getTerminator());
+      b.create<scf::YieldOp>(loc, flatten(yield.getOperands()));
+      return success();
+    };
+    if (failed(lowerRegion(op.getThenRegion(), newIf.getThenRegion())) ||
+        failed(lowerRegion(op.getElseRegion(), newIf.getElseRegion())))
+      return failure();
+    b.setInsertionPointAfter(newIf);
+    unflatten(op.getResults(), newIf.getResults());
+    return success();
+  }
+};
+
+struct KilnLowerToGPUPass : mlir::kiln::impl::KilnLowerToGPUBase<KilnLowerToGPUPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *ctx = &getContext();
+    if (threads <= 0 || warpSize <= 0 || threads % warpSize != 0) {
+      module.emitError("threads (") << threads << ") must be a positive multiple of the warp size ("
+                                    << warpSize << ")";
+      return signalPassFailure();
+    }
+    SmallVector<FuncOp> kernels(module.getOps<FuncOp>());
+    if (kernels.empty())
+      return;
+    OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+    auto gpuModule = b.create<gpu::GPUModuleOp>(module.getLoc(), "kiln_kernels");
+    module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(), UnitAttr::get(ctx));
+    b.setInsertionPointToStart(gpuModule.getBody());
+    auto ptrType = LLVM::LLVMPointerType::get(ctx);
+    for (FuncOp kernel : kernels) {
+      SmallVector<Type> params;
+      for (auto [i, type] : llvm::enumerate(kernel.getArgumentTypes())) {
+        if (kernel.isConstexprParam(i)) {
+          emitError(kernel.getBody().getArgument(i).getLoc(), "constexpr parameter '")
+              << kernel.getParamName(i) << "' must be bound (kiln-specialize) before lowering";
+          return signalPassFailure();
+        }
+        if (isa<PtrType>(type)) {
+          params.push_back(ptrType);
+        } else if (auto desc = dyn_cast<DescType>(type)) {
+          auto arr = LLVM::LLVMArrayType::get(IntegerType::get(ctx, 64), desc.getRank());
+          params.push_back(LLVM::LLVMStructType::getLiteral(ctx, {ptrType, arr, arr}));
+        } else {
+          params.push_back(type);
+        }
+      }
+      auto func = b.create<gpu::GPUFuncOp>(kernel.getLoc(), kernel.getSymName(),
+                                           b.getFunctionType(params, {}));
+      func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), UnitAttr::get(ctx));
+      func.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr({(int32_t)threads.getValue(), 1, 1}));
+      KernelLowering lowering(func, threads, warpSize);
+      if (failed(lowering.lower(kernel)))
+        return signalPassFailure();
+    }
+    for (FuncOp kernel : kernels)
+      kernel.erase();
+  }
+};
+
+} // namespace
