@@ -276,6 +276,38 @@ private:
     return ifOp.getResult(0);
   }
 
+  /// Whether chunks of `vec` registers of tile `t` can move as one vector access: whole
+  /// bytes per element and chunks that never cross a row.
+  bool vectorizable(RankedTensorType t, int64_t vec) {
+    Type elem = t.getElementType();
+    return vec > 1 && !isPacked(elem) && t.getDimSize(t.getRank() - 1) % vec == 0;
+  }
+
+  /// For the chunk starting at register k: (whole chunk in bounds, contiguous and
+  /// aligned for a vector access, linear index of its first element).
+  std::pair<Value, Value> chunkFastPath(Location loc, RankedTensorType t, const DescParts &desc,
+                                        ValueRange offsets, int64_t k, int64_t vec) {
+    SmallVector<Value> first = coordinates(loc, t, k);
+    auto [inBounds, linear] = blockElement(b, loc, desc, offsets, first);
+    SmallVector<Value> last(first);
+    last.back() = b.create<arith::AddIOp>(loc, last.back(),
+                                          intConst(b, loc, b.getI32Type(), vec - 1));
+    Value lastIn = blockElement(b, loc, desc, offsets, last).first;
+    Value unit = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, desc.strides.back(),
+                                         i64Const(b, loc, 1));
+    int64_t bytes = vec * getElementBitWidth(t.getElementType()) / 8;
+    Value addr = b.create<LLVM::PtrToIntOp>(loc, b.getI64Type(), desc.base);
+    Value byteOffset = b.create<arith::MulIOp>(
+        loc, linear, i64Const(b, loc, getElementBitWidth(t.getElementType()) / 8));
+    Value start = b.create<arith::AddIOp>(loc, addr, byteOffset);
+    Value misaligned = b.create<arith::AndIOp>(loc, start, i64Const(b, loc, bytes - 1));
+    Value aligned = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, misaligned,
+                                            i64Const(b, loc, 0));
+    Value ok = b.create<arith::AndIOp>(loc, inBounds, lastIn);
+    ok = b.create<arith::AndIOp>(loc, ok, b.create<arith::AndIOp>(loc, unit, aligned));
+    return {ok, linear};
+  }
+
   LogicalResult lowerLoad(LoadOp op) {
     Location loc = op.getLoc();
     auto t = op.getType();
@@ -285,17 +317,55 @@ private:
     for (Value v : op.getOffsets())
       offsets.push_back(scalar(v));
     TypedAttr padding = op.getPaddingAttr();
-    SmallVector<Value> regs;
-    for (int64_t k = 0; k < perThread(t); ++k) {
-      auto [inBounds, linear] = blockElement(b, loc, desc, offsets, coordinates(loc, t, k));
-      Value raw = guarded(
-          loc, inBounds, storageType(b, elem),
-          [&](OpBuilder &bb, Location l) { return loadElement(bb, l, desc.base, linear, elem); },
-          [&](OpBuilder &bb, Location l) {
-            Value pad = padding ? (Value)bb.create<arith::ConstantOp>(l, padding) : zeroOf(bb, l, elem);
-            return toStorage(bb, l, pad);
+    Type storage = storageType(b, elem);
+    auto ptrType = LLVM::LLVMPointerType::get(b.getContext());
+    // Element k on its own: a load under its bounds check.
+    auto scalarLoad = [&](OpBuilder &bb, Location l, int64_t k) -> Value {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
+      auto [inBounds, linear] = blockElement(b, l, desc, offsets, coordinates(l, t, k));
+      return guarded(
+          l, inBounds, storage,
+          [&](OpBuilder &x, Location y) { return loadElement(x, y, desc.base, linear, elem); },
+          [&](OpBuilder &x, Location y) {
+            Value pad = padding ? (Value)x.create<arith::ConstantOp>(y, padding) : zeroOf(x, y, elem);
+            return toStorage(x, y, pad);
           });
-      regs.push_back(fromStorage(b, loc, raw, elem));
+    };
+    int64_t vec = vecWidth(t);
+    SmallVector<Value> regs;
+    if (!vectorizable(t, vec)) {
+      for (int64_t k = 0; k < perThread(t); ++k)
+        regs.push_back(fromStorage(b, loc, scalarLoad(b, loc, k), elem));
+      tiles[op] = regs;
+      return success();
+    }
+    // Chunks of `vec` registers: one vector load when the chunk is in bounds, contiguous
+    // and aligned (the common case), element by element otherwise (edges, odd strides).
+    auto vecType = VectorType::get({vec}, storage);
+    for (int64_t k = 0; k < perThread(t); k += vec) {
+      auto [fast, linear] = chunkFastPath(loc, t, desc, offsets, k, vec);
+      SmallVector<Type> types(vec, storage);
+      auto ifOp = b.create<scf::IfOp>(loc, types, fast, /*withElseRegion=*/true);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+        Value addr = b.create<LLVM::GEPOp>(loc, ptrType, storage, desc.base, ValueRange{linear});
+        Value v = b.create<LLVM::LoadOp>(loc, vecType, addr,
+                                         vec * getElementBitWidth(elem) / 8);
+        SmallVector<Value> parts;
+        for (int64_t j = 0; j < vec; ++j)
+          parts.push_back(b.create<LLVM::ExtractElementOp>(
+              loc, v, b.create<LLVM::ConstantOp>(loc, b.getI32Type(), j)));
+        b.create<scf::YieldOp>(loc, parts);
+        b.setInsertionPointToStart(&ifOp.getElseRegion().front());
+        SmallVector<Value> slow;
+        for (int64_t j = 0; j < vec; ++j)
+          slow.push_back(scalarLoad(b, loc, k + j));
+        b.create<scf::YieldOp>(loc, slow);
+      }
+      for (Value r : ifOp.getResults())
+        regs.push_back(fromStorage(b, loc, r, elem));
     }
     tiles[op] = regs;
     return success();
@@ -304,20 +374,46 @@ private:
   LogicalResult lowerStore(StoreOp op) {
     Location loc = op.getLoc();
     auto t = cast<RankedTensorType>(op.getValue().getType());
+    Type elem = t.getElementType();
     const DescParts &desc = descs[op.getDesc()];
     SmallVector<Value> offsets;
     for (Value v : op.getOffsets())
       offsets.push_back(scalar(v));
-    for (int64_t k = 0; k < perThread(t); ++k) {
+    auto ptrType = LLVM::LLVMPointerType::get(b.getContext());
+    auto scalarStore = [&](int64_t k) {
       auto [inBounds, linear] = blockElement(b, loc, desc, offsets, coordinates(loc, t, k));
       Value v = element(op.getValue(), k);
       b.create<scf::IfOp>(loc, inBounds, [&](OpBuilder &bb, Location l) {
-        storeElement(bb, l, desc.base, linear, v, t.getElementType(),
+        storeElement(bb, l, desc.base, linear, v, elem,
                      [this](OpBuilder &x, Location y, LLVM::AtomicBinOp kind, Value p, Value val) {
                        return atomic(x, y, kind, p, val);
                      });
         bb.create<scf::YieldOp>(l);
       });
+    };
+    int64_t vec = vecWidth(t);
+    if (!vectorizable(t, vec)) {
+      for (int64_t k = 0; k < perThread(t); ++k)
+        scalarStore(k);
+      return success();
+    }
+    Type storage = storageType(b, elem);
+    auto vecType = VectorType::get({vec}, storage);
+    for (int64_t k = 0; k < perThread(t); k += vec) {
+      auto [fast, linear] = chunkFastPath(loc, t, desc, offsets, k, vec);
+      auto ifOp = b.create<scf::IfOp>(loc, TypeRange{}, fast, /*withElseRegion=*/true);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+      Value v = b.create<LLVM::PoisonOp>(loc, vecType);
+      for (int64_t j = 0; j < vec; ++j)
+        v = b.create<LLVM::InsertElementOp>(
+            loc, v, toStorage(b, loc, element(op.getValue(), k + j)),
+            b.create<LLVM::ConstantOp>(loc, b.getI32Type(), j));
+      Value addr = b.create<LLVM::GEPOp>(loc, ptrType, storage, desc.base, ValueRange{linear});
+      b.create<LLVM::StoreOp>(loc, v, addr, vec * getElementBitWidth(elem) / 8);
+      b.setInsertionPointToStart(&ifOp.getElseRegion().front());
+      for (int64_t j = 0; j < vec; ++j)
+        scalarStore(k + j);
     }
     return success();
   }

@@ -595,7 +595,9 @@ VADD_CHECK_N = [1, 1023, 1024, 1025, 4099, 2**20 + 3, "4099 nan/inf"]
 SOFTMAX_CHECKS = [
     (3, 1, 1, 1.0, ""), (37, 255, 255, 1.0, ""), (33, 256, 256, 1.0, ""),
     (9, 257, 257, 1.0, ""), (17, 1000, 1000, 1.0, ""), (8, 4096, 4096, 1.0, ""),
-    (3, 32768, 32768, 1.0, ""),
+    (3, 32768, 32768, 1.0, ""), (5, 4097, 4097, 1.0, "one past a one-pass capacity"),
+    (3, 40000, 40003, 1.0, "two-pass (longer than any one-pass kernel)"),
+    (4, 20000, 20000, 60.0, "large inputs, 1024-thread kernel"),
     (13, 1000, 1024, 1.0, "padded stride"), (11, 257, 260, 1.0, "padded stride"),
     (7, 1000, 1003, 1.0, "odd stride (rows not 16B-aligned)"),
     (5, 4096, 4096, 60.0, "large inputs (needs max subtraction)"),
@@ -713,6 +715,25 @@ class Checks:
             if bad_tail:
                 extra.append("%d canary elements past the end overwritten" % bad_tail)
             self.record("softmax", case, ok and not extra, rel, "; ".join([d for d in [detail] if d] + extra))
+
+
+class SoftmaxDispatch:
+    """Launches the smallest one-pass variant whose row capacity fits `cols`, else the
+    two-pass kernel; `last` names the kernel the latest launch used."""
+
+    def __init__(self, two_pass, variants):
+        self.two_pass, self.variants, self.last = two_pass, variants, "softmax"
+        self.attrs = getattr(two_pass, "attrs", {})
+
+    def pick(self, cols):
+        for cap, name, kernel in self.variants:
+            if cols <= cap:
+                return name, kernel
+        return "softmax", self.two_pass
+
+    def launch(self, **kw):
+        self.last, kernel = self.pick(kw["cols"])
+        return kernel.launch(**kw)
 
 
 # --------------------------------------------------------------------------------------------
@@ -961,7 +982,21 @@ def run_gpu(args):
         except Exception as e:
             log("FAIL: loading %s from %s: %s" % (fam, meta["binary_path"], e))
             failed.append("load " + fam)
-    unknown = sorted(set(manifests) - set(families))
+    # One-pass row softmax variants (softmax_row<N>: rows of at most N columns) take the
+    # rows they fit; longer rows go to the two-pass online-normalizer kernel.
+    variants = []
+    for name in sorted(manifests):
+        if name.startswith("softmax_row") and "softmax" in families:
+            meta = manifests[name]
+            try:
+                variants.append((int(name[len("softmax_row"):]), name, Kernel(backend, meta, torch)))
+                log("loaded %s (threads %s)" % (name, meta.get("threads")))
+            except Exception as e:
+                log("FAIL: loading %s: %s" % (name, e))
+                failed.append("load " + name)
+    if variants and "softmax" in kernels:
+        kernels["softmax"] = SoftmaxDispatch(kernels["softmax"], sorted(variants, key=lambda v: v[0]))
+    unknown = sorted(set(manifests) - set(families) - {v[1] for v in variants})
     if unknown:
         log("not benchmarked here (no harness yet): %s" % ", ".join(unknown))
 
@@ -1103,6 +1138,8 @@ def run_gpu(args):
                     mine["optional"] = True  # recorded, not a failure of the run
                 elif "error" in mine:
                     failed.append("softmax %dx%d" % (rows, cols))
+                if isinstance(k, SoftmaxDispatch):
+                    mine["kernel"] = k.pick(cols)[0]
                 doc["cases"].append({"family": "softmax", "case": "%dx%d f32" % (rows, cols),
                                      "ours": mine, "peers": peers})
                 save()
