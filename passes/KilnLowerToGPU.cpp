@@ -191,7 +191,16 @@ private:
     if (auto atomic = dyn_cast<AtomicAddOp>(op))
       return lowerAtomicAdd(atomic);
     if (auto reduce = dyn_cast<ReduceOp>(op))
-      return lowerReduce(reduce);
+      return reduce.getInput().getType().getRank() == 1 ? lowerReduce(reduce)
+                                                        : lowerReduceAxis(reduce);
+    if (auto scan = dyn_cast<ScanOp>(op))
+      return lowerScan(scan);
+    if (auto bcast = dyn_cast<BroadcastOp>(op))
+      return lowerBroadcast(bcast);
+    if (auto transpose = dyn_cast<TransposeOp>(op))
+      return lowerTranspose(transpose);
+    if (auto dot = dyn_cast<DotOp>(op))
+      return lowerDot(dot);
     if (auto forOp = dyn_cast<scf::ForOp>(op))
       return lowerFor(forOp);
     if (auto ifOp = dyn_cast<scf::IfOp>(op))
@@ -522,9 +531,6 @@ private:
     Location loc = op.getLoc();
     auto t = cast<RankedTensorType>(op.getInput().getType());
     Type elem = t.getElementType();
-    if (t.getRank() != 1)
-      return op.emitOpError("reductions of rank-")
-             << t.getRank() << " tiles are not supported by the GPU lowering yet";
     if (elem.getIntOrFloatBitWidth() != 32)
       return op.emitOpError("GPU reductions support 32-bit elements; cast first");
     auto combine = [&](Value acc, Value x) {
@@ -563,6 +569,179 @@ private:
       b.create<gpu::BarrierOp>(loc);
     }
     scalars.map(op.getResult(), acc);
+    return success();
+  }
+
+  // --- layout conversions through workgroup memory ----------------------------
+  //
+  // Ops that move elements between threads (broadcast, transpose, reductions along an
+  // axis, scans, dot) go through a workgroup-memory copy of their input tile: every
+  // thread stores its registers at their linear index, and after a barrier reads the
+  // elements it needs. This is the general fallback of the layout system's conversion
+  // plan; register-level plans (shuffles, MMA fragments) replace it op by op.
+
+  /// Workgroup-memory copy of tile `v`; read it back with readShared.
+  Value toShared(Location loc, Value v) {
+    auto t = cast<RankedTensorType>(v.getType());
+    Type storage = storageType(b, t.getElementType());
+    Value buf = workgroupBuffer(loc, t.getNumElements(), storage);
+    // The previous round (an earlier loop iteration) must have finished reading.
+    b.create<gpu::BarrierOp>(loc);
+    for (int64_t k = 0; k < perThread(t); ++k) {
+      Value index = b.create<arith::IndexCastOp>(loc, b.getIndexType(), linearIndex(loc, t, k));
+      b.create<memref::StoreOp>(loc, toStorage(b, loc, tiles[v][k]), buf, ValueRange{index});
+    }
+    b.create<gpu::BarrierOp>(loc);
+    return buf;
+  }
+
+  Value readShared(Location loc, Value buf, Value linear, Type elem) {
+    Value index = b.create<arith::IndexCastOp>(loc, b.getIndexType(), linear);
+    return fromStorage(b, loc, b.create<memref::LoadOp>(loc, buf, ValueRange{index}), elem);
+  }
+
+  /// Row-major linear index (i32) of `coords` in `shape`.
+  Value linearize(Location loc, ArrayRef<int64_t> shape, ArrayRef<Value> coords) {
+    Value linear = intConst(b, loc, b.getI32Type(), 0);
+    for (size_t d = 0; d < shape.size(); ++d) {
+      linear = b.create<arith::MulIOp>(loc, linear, intConst(b, loc, b.getI32Type(), shape[d]));
+      linear = b.create<arith::AddIOp>(loc, linear, coords[d]);
+    }
+    return linear;
+  }
+
+  LogicalResult lowerBroadcast(BroadcastOp op) {
+    Location loc = op.getLoc();
+    auto in = op.getInput().getType(), out = op.getType();
+    if (failed(checkTile(op, in)))
+      return failure();
+    Value buf = toShared(loc, op.getInput());
+    Value zero = intConst(b, loc, b.getI32Type(), 0);
+    SmallVector<Value> regs;
+    for (int64_t k = 0; k < perThread(out); ++k) {
+      SmallVector<Value> c = coordinates(loc, out, k);
+      for (int64_t d = 0; d < in.getRank(); ++d)
+        if (in.getDimSize(d) != out.getDimSize(d))
+          c[d] = zero;
+      regs.push_back(readShared(loc, buf, linearize(loc, in.getShape(), c), out.getElementType()));
+    }
+    tiles[op] = regs;
+    return success();
+  }
+
+  LogicalResult lowerTranspose(TransposeOp op) {
+    Location loc = op.getLoc();
+    auto in = op.getInput().getType(), out = op.getType();
+    Value buf = toShared(loc, op.getInput());
+    SmallVector<Value> regs;
+    for (int64_t k = 0; k < perThread(out); ++k) {
+      SmallVector<Value> c = coordinates(loc, out, k), src(in.getRank());
+      for (auto [i, d] : llvm::enumerate(op.getOrder()))
+        src[d] = c[i];
+      regs.push_back(readShared(loc, buf, linearize(loc, in.getShape(), src), out.getElementType()));
+    }
+    tiles[op] = regs;
+    return success();
+  }
+
+  /// Combines the input elements along `axis` at `coords` (the axis coordinate
+  /// ignored) for positions [lo, hi) of the axis, in order.
+  Value combineAlong(Location loc, Value buf, RankedTensorType in, int64_t axis,
+                     SmallVector<Value> coords, Value lo, Value hi, Value init,
+                     std::optional<CombineKind> kind, Region &combiner) {
+    Value step = intConst(b, loc, b.getI32Type(), 1);
+    auto loop = b.create<scf::ForOp>(
+        loc, lo, hi, step, ValueRange{init},
+        [&](OpBuilder &inner, Location l, Value iv, ValueRange acc) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(inner.getInsertionBlock(), inner.getInsertionPoint());
+          coords[axis] = iv;
+          Value x = readShared(l, buf, linearize(l, in.getShape(), coords), in.getElementType());
+          Value next = applyCombiner(b, l, kind, combiner, acc[0], x);
+          b.create<scf::YieldOp>(l, next);
+        });
+    return loop.getResult(0);
+  }
+
+  LogicalResult lowerReduceAxis(ReduceOp op) {
+    Location loc = op.getLoc();
+    auto in = cast<RankedTensorType>(op.getInput().getType());
+    auto out = cast<RankedTensorType>(op.getType());
+    int64_t axis = op.getAxis();
+    Value buf = toShared(loc, op.getInput());
+    SmallVector<Value> regs;
+    for (int64_t k = 0; k < perThread(out); ++k) {
+      SmallVector<Value> oc = coordinates(loc, out, k), c;
+      for (int64_t d = 0, j = 0; d < in.getRank(); ++d)
+        c.push_back(d == axis ? intConst(b, loc, b.getI32Type(), 0) : oc[j++]);
+      Value first = readShared(loc, buf, linearize(loc, in.getShape(), c), in.getElementType());
+      regs.push_back(combineAlong(loc, buf, in, axis, c, intConst(b, loc, b.getI32Type(), 1),
+                                  intConst(b, loc, b.getI32Type(), in.getDimSize(axis)), first,
+                                  op.getKind(), op.getCombiner()));
+    }
+    tiles[op] = regs;
+    return success();
+  }
+
+  LogicalResult lowerScan(ScanOp op) {
+    Location loc = op.getLoc();
+    auto t = cast<RankedTensorType>(op.getType());
+    int64_t axis = op.getAxis(), n = t.getDimSize(axis);
+    Value buf = toShared(loc, op.getInput());
+    SmallVector<Value> regs;
+    for (int64_t k = 0; k < perThread(t); ++k) {
+      SmallVector<Value> c = coordinates(loc, t, k);
+      Value pos = c[axis];
+      // Forward: combine 0..pos starting from element 0; reverse: pos..n-1 from n-1.
+      Value start = op.getReverse() ? intConst(b, loc, b.getI32Type(), n - 1)
+                                    : intConst(b, loc, b.getI32Type(), 0);
+      SmallVector<Value> sc(c);
+      sc[axis] = start;
+      Value first = readShared(loc, buf, linearize(loc, t.getShape(), sc), t.getElementType());
+      Value one = intConst(b, loc, b.getI32Type(), 1);
+      Value lo = op.getReverse() ? pos : one;
+      Value hi = op.getReverse() ? intConst(b, loc, b.getI32Type(), n - 1)
+                                 : b.create<arith::AddIOp>(loc, pos, one).getResult();
+      regs.push_back(combineAlong(loc, buf, t, axis, c, lo, hi, first, op.getKind(),
+                                  op.getCombiner()));
+    }
+    tiles[op] = regs;
+    return success();
+  }
+
+  LogicalResult lowerDot(DotOp op) {
+    Location loc = op.getLoc();
+    auto a = cast<RankedTensorType>(op.getA().getType());
+    auto bt = cast<RankedTensorType>(op.getB().getType());
+    auto c = cast<RankedTensorType>(op.getType());
+    Type accType = c.getElementType();
+    int64_t rank = c.getRank(), kDim = a.getDimSize(rank - 1);
+    Value bufA = toShared(loc, op.getA()), bufB = toShared(loc, op.getB());
+    bool isFloat = isa<FloatType>(accType);
+    SmallVector<Value> regs;
+    for (int64_t k = 0; k < perThread(c); ++k) {
+      SmallVector<Value> cc = coordinates(loc, c, k);
+      Value step = intConst(b, loc, b.getI32Type(), 1);
+      auto loop = b.create<scf::ForOp>(
+          loc, intConst(b, loc, b.getI32Type(), 0), intConst(b, loc, b.getI32Type(), kDim), step,
+          ValueRange{tiles[op.getAcc()][k]},
+          [&](OpBuilder &inner, Location l, Value kk, ValueRange acc) {
+            OpBuilder::InsertionGuard guard(b);
+            b.setInsertionPoint(inner.getInsertionBlock(), inner.getInsertionPoint());
+            SmallVector<Value> ac(cc), bc(cc);
+            ac[rank - 1] = kk;
+            bc[rank - 2] = kk;
+            Value x = readShared(l, bufA, linearize(l, a.getShape(), ac), a.getElementType());
+            Value y = readShared(l, bufB, linearize(l, bt.getShape(), bc), bt.getElementType());
+            x = castElements(b, l, x, accType, false);
+            y = castElements(b, l, y, accType, false);
+            Value next = isFloat ? (Value)b.create<math::FmaOp>(l, x, y, acc[0])
+                                 : b.create<arith::AddIOp>(l, acc[0], b.create<arith::MulIOp>(l, x, y));
+            b.create<scf::YieldOp>(l, next);
+          });
+      regs.push_back(loop.getResult(0));
+    }
+    tiles[op] = regs;
     return success();
   }
 
@@ -700,6 +879,19 @@ struct KilnLowerToGPUPass : mlir::kiln::impl::KilnLowerToGPUBase<KilnLowerToGPUP
       KernelLowering lowering(func, threads, warpSize);
       if (failed(lowering.lower(kernel)))
         return signalPassFailure();
+      int64_t shared = 0;
+      for (BlockArgument arg : func.getWorkgroupAttributions()) {
+        auto type = cast<MemRefType>(arg.getType());
+        shared += type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
+      }
+      int64_t limit = maxSharedBytes.getValue();
+      if (shared > limit) {
+        kernel.emitError("shared memory: kernel '")
+            << kernel.getSymName() << "' needs " << shared << " bytes ("
+            << llvm::divideCeil(shared, 1024) << " KiB) for tile exchanges; the limit is "
+            << limit << " bytes (" << limit / 1024 << " KiB)";
+        return signalPassFailure();
+      }
     }
     for (FuncOp kernel : kernels)
       kernel.erase();

@@ -62,7 +62,10 @@ def KilnLowerToGPU : Pass<"kiln-lower-to-gpu", "::mlir::ModuleOp"> {
     registers in a blocked row-major layout (thread t owns runs of consecutive
     elements, neighbouring threads neighbouring runs), so global accesses coalesce and
     elementwise code stays in registers. Reductions combine in registers, across lanes
-    with `gpu.shuffle xor` and across warps through workgroup memory. The result is
+    with `gpu.shuffle xor` and across warps through workgroup memory; ops that move
+    elements between threads (broadcast, transpose, reductions along an axis, scans,
+    dot) exchange their inputs through workgroup memory, whose total is checked against
+    `max-shared-bytes`. The result is
     target-neutral; `kiln-nvidia-pipeline` (and later the AMD and Intel pipelines)
     lower it. Ops without a GPU lowering yet are reported at their location.
 
@@ -79,6 +82,8 @@ def KilnLowerToGPU : Pass<"kiln-lower-to-gpu", "::mlir::ModuleOp"> {
   let options = [
     Option<"threads", "threads", "int64_t", "128", "threads per program instance">,
     Option<"warpSize", "warp-size", "int64_t", "32", "threads per warp (wavefront)">,
+    Option<"maxSharedBytes", "max-shared-bytes", "int64_t", "49152",
+           "workgroup memory a kernel may use (static shared memory: 48 KiB on NVIDIA)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect", "::mlir::LLVM::LLVMDialect",

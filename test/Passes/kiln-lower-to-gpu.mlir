@@ -58,3 +58,29 @@ kiln.func @carry(%n: i32) {
   }
   kiln.return
 }
+
+// -----
+
+// Ops that move elements between threads exchange through workgroup memory (16-bit
+// floats stored as i16): every
+// thread stores its registers, a barrier, then each reads what it needs.
+// CHECK-LABEL: gpu.func @exchange
+// CHECK-SAME: workgroup(%[[A:[^ ]*]] : memref<2048xi16, #gpu.address_space<workgroup>>, %[[B:[^ ]*]] : memref<2048xi16, #gpu.address_space<workgroup>>)
+// CHECK: gpu.barrier
+// CHECK: memref.store %{{.*}}, %[[A]]
+// CHECK: gpu.barrier
+// CHECK: memref.store %{{.*}}, %[[B]]
+// CHECK: gpu.barrier
+// The product runs over K per output register with fused multiply-adds in f32.
+// CHECK: scf.for
+// CHECK: memref.load %[[A]]
+// CHECK: memref.load %[[B]]
+// CHECK: arith.extf %{{.*}} : f16 to f32
+// CHECK: math.fma
+kiln.func @exchange(%x: f16, %z: f32) {
+  %a = kiln.splat %x : tensor<32x64xf16>
+  %b = kiln.splat %x : tensor<64x32xf16>
+  %c = kiln.splat %z : tensor<32x32xf32>
+  %d = kiln.dot %a, %b, %c : tensor<32x64xf16>, tensor<64x32xf16> -> tensor<32x32xf32>
+  kiln.return
+}
