@@ -343,6 +343,8 @@ def write_results(doc, out_dir):
 def _fmt_gbs(m):
     if not m:
         return "-"
+    if "tflops" in m:
+        return "%.1f TFLOP/s" % m["tflops"]
     if "gbs" in m:
         s = "%.0f" % m["gbs"]
         if "frac_copy" in m:
@@ -362,11 +364,13 @@ def format_table(doc):
 
         def ratio(p):
             pm = peers.get(p, {})
+            pm = pm or peers.get("cublas", {}) if p == "torch" else pm
             if "ms" in ours and "ms" in pm and ours["ms"] > 0:
                 return "%.2fx" % (pm["ms"] / ours["ms"])
             return "-"
         rel = ours.get("rel_err")
-        rows.append((c["family"], c["case"], _fmt_gbs(ours), _fmt_gbs(peers.get("torch")),
+        rows.append((c["family"], c["case"], _fmt_gbs(ours),
+                     _fmt_gbs(peers.get("torch") or peers.get("cublas")),
                      _fmt_gbs(peers.get("triton")), ratio("torch"), ratio("triton"),
                      "-" if rel is None else "%.1e" % rel))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
@@ -592,6 +596,7 @@ CANARY_BITS = 0x5EADBEEF  # a finite f32 (about 6.2e18); compared bitwise
 CANARY_ELEMS = 64         # guarded elements past each output's end
 VADD_CHECK_N = [1, 1023, 1024, 1025, 4099, 2**20 + 3, "4099 nan/inf"]
 # (rows, cols, stride, input scale, label)
+MATMUL_CHECKS = [(1, 1, 1), (31, 33, 17), (32, 32, 32), (33, 31, 65), (97, 89, 101), (256, 128, 512)]
 SOFTMAX_CHECKS = [
     (3, 1, 1, 1.0, ""), (37, 255, 255, 1.0, ""), (33, 256, 256, 1.0, ""),
     (9, 257, 257, 1.0, ""), (17, 1000, 1000, 1.0, ""), (8, 4096, 4096, 1.0, ""),
@@ -679,6 +684,29 @@ class Checks:
             ok, rel, detail = self.compare(out[:n].cpu(), ref, tol)
             cok, cdetail = self.canary_ok(out, n)
             self.record("vadd", case, ok and cok, rel, "; ".join(d for d in (detail, "" if cok else cdetail) if d))
+
+    def matmul(self, kernel, cases, tol=1e-5):
+        """bf16 A (MxK) times bf16 B (KxN) into f32 C; the reference multiplies the same
+        bf16 values in float64, so only the f32 accumulation differs."""
+        torch = self.torch
+        for m, n, k in cases:
+            case = "%dx%dx%d" % (m, n, k)
+            a = self.randn(m * k).view(m, k).to(torch.bfloat16)
+            b = self.randn(k * n).view(k, n).to(torch.bfloat16)
+            ref = a.double() @ b.double()
+            cb = torch.empty(m * n + CANARY_ELEMS, dtype=torch.float32, device="cuda")
+            cb.view(torch.int32).fill_(CANARY_BITS)
+            cb[:m * n].fill_(POISON)
+            try:
+                kernel.launch(a=a.cuda(), b=b.cuda(), c=cb, M=m, N=n, K=k, lda=k, ldb=n, ldc=n)
+                torch.cuda.synchronize()
+            except Exception as e:
+                self.record("matmul", case, False, detail="launch failed: %s" % e)
+                continue
+            host = cb.cpu()
+            ok, rel, detail = self.compare(host[:m * n].view(m, n), ref, tol)
+            cok, cdetail = self.canary_ok(cb, m * n)
+            self.record("matmul", case, ok and cok, rel, "; ".join(d for d in (detail, "" if cok else cdetail) if d))
 
     def softmax(self, kernel, cases, tol=2e-5):
         torch = self.torch
@@ -1008,6 +1036,8 @@ def run_gpu(args):
         checks.vadd(kernels["vadd"], VADD_CHECK_N)
     if "softmax" in kernels:
         checks.softmax(kernels["softmax"], SOFTMAX_CHECKS)
+    if "matmul" in kernels:
+        checks.matmul(kernels["matmul"], MATMUL_CHECKS)
     n_bad = sum(not r["ok"] for r in checks.results)
     if n_bad:
         failed.append("%d correctness checks" % n_bad)
@@ -1104,6 +1134,34 @@ def run_gpu(args):
             del x, y, out, ref
             alive = context_alive(torch)
 
+        if "matmul" in kernels and alive:
+            for m, n, kk in [(4096, 4096, 4096), (16, 8192, 8192)]:
+                log("\n== matmul %dx%dx%d bf16 -> f32" % (m, n, kk))
+                k = kernels["matmul"]
+                a = torch.randn(m, kk, device="cuda").to(torch.bfloat16)
+                b = torch.randn(kk, n, device="cuda").to(torch.bfloat16)
+                c = torch.empty(m, n, device="cuda")
+                ref = a.double() @ b.double()
+                flops = 2.0 * m * n * kk
+                last = []
+
+                def cublas():
+                    last[:] = [torch.matmul(a, b)]
+                peers = {"cublas": peer("cublas", cublas, None,
+                                        lambda: rel_l2(torch, last[0].float(), ref))}
+                mine = ours(lambda: k.launch(a=a, b=b, c=c, M=m, N=n, K=kk, lda=kk, ldb=n, ldc=n),
+                            None, lambda: c.fill_(POISON), lambda: rel_l2(torch, c, ref), 1e-5)
+                for entry in [mine] + list(peers.values()):
+                    if "ms" in entry:
+                        entry["tflops"] = _r(flops / (entry["ms"] * 1e-3) / 1e12)
+                if "error" in mine:
+                    failed.append("matmul %dx%dx%d" % (m, n, kk))
+                doc["cases"].append({"family": "matmul", "case": "%dx%dx%d bf16" % (m, n, kk),
+                                     "ours": mine, "peers": peers})
+                save()
+                del a, b, c, ref
+                alive = context_alive(torch)
+
         if "softmax" in kernels and alive:
             shapes = [(32768, 4096, False), (4096, 32768, False)]
             if not args.no_long_rows:
@@ -1187,7 +1245,7 @@ def main(argv=None):
     ap.add_argument("--out", default="out", help="results directory (JSON, PNG, table.txt)")
     ap.add_argument("--sanitize", action="store_true", help="only the small correctness checks")
     ap.add_argument("--self-test", action="store_true", help="unit checks; no GPU, standard library only")
-    ap.add_argument("--only", default="vadd,softmax", help="comma-separated kernel families (default vadd,softmax)")
+    ap.add_argument("--only", default="vadd,softmax,matmul", help="comma-separated kernel families (default vadd,softmax,matmul)")
     ap.add_argument("--launcher", choices=("auto", "cupy", "ctypes"), default="auto",
                     help="cupy RawModule, or the driver API through ctypes (auto: cupy, else ctypes)")
     ap.add_argument("--reps", type=int, default=30, help="timed runs per measurement (median; >= 20)")
