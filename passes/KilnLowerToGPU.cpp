@@ -66,8 +66,15 @@ private:
 
   // --- layout -----------------------------------------------------------------
 
-  int64_t perThread(RankedTensorType t) const { return t.getNumElements() / threads; }
+  /// Tiles smaller than the block are replicated: thread t holds element t % N, and
+  /// only threads t < N (the owners) write it to memory.
+  bool replicated(RankedTensorType t) const { return t.getNumElements() < threads; }
+  int64_t perThread(RankedTensorType t) const {
+    return replicated(t) ? 1 : t.getNumElements() / threads;
+  }
   int64_t vecWidth(RankedTensorType t) const {
+    if (replicated(t))
+      return 1;
     int64_t r = perThread(t), v = 1;
     unsigned bits = getElementBitWidth(t.getElementType());
     while (v * 2 <= r && r % (v * 2) == 0 && v * 2 * bits <= 128)
@@ -76,6 +83,9 @@ private:
   }
   /// Linear index (i32) of register k of this thread in a tile of type `t`.
   Value linearIndex(Location loc, RankedTensorType t, int64_t k) {
+    if (replicated(t))
+      return b.create<arith::RemUIOp>(loc, threadId,
+                                      intConst(b, loc, b.getI32Type(), t.getNumElements()));
     int64_t v = vecWidth(t);
     Value base = b.create<arith::MulIOp>(loc, threadId, intConst(b, loc, b.getI32Type(), v));
     int64_t offset = (k / v) * threads * v + k % v;
@@ -101,11 +111,28 @@ private:
     if (t.getEncoding())
       return op->emitOpError("tiles with explicit layouts are not supported by the GPU "
                              "lowering yet");
-    if (t.getNumElements() % threads != 0)
+    int64_t n = t.getNumElements();
+    if (n % threads != 0 && threads % n != 0)
       return op->emitOpError("tile of ")
-             << t.getNumElements() << " elements does not divide over " << threads
-             << " threads; use a multiple of " << threads << " elements";
+             << n << " elements does not divide over " << threads
+             << " threads, nor they over it; use a power of two";
     return success();
+  }
+
+  /// For a replicated tile, whether this thread owns its element (writes it); null
+  /// when every thread owns its registers.
+  Value ownerMask(Location loc, RankedTensorType t) {
+    if (!replicated(t))
+      return {};
+    return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, threadId,
+                                   intConst(b, loc, b.getI32Type(), t.getNumElements()));
+  }
+  Value andMask(Location loc, Value a, Value m) {
+    if (!a)
+      return m;
+    if (!m)
+      return a;
+    return b.create<arith::AndIOp>(loc, a, m);
   }
 
   // --- values -----------------------------------------------------------------
@@ -191,8 +218,10 @@ private:
     if (auto atomic = dyn_cast<AtomicAddOp>(op))
       return lowerAtomicAdd(atomic);
     if (auto reduce = dyn_cast<ReduceOp>(op))
-      return reduce.getInput().getType().getRank() == 1 ? lowerReduce(reduce)
-                                                        : lowerReduceAxis(reduce);
+      return reduce.getInput().getType().getRank() == 1 &&
+                     !replicated(reduce.getInput().getType())
+                 ? lowerReduce(reduce)
+                 : lowerReduceAxis(reduce);
     if (auto scan = dyn_cast<ScanOp>(op))
       return lowerScan(scan);
     if (auto bcast = dyn_cast<BroadcastOp>(op))
@@ -389,10 +418,11 @@ private:
     for (Value v : op.getOffsets())
       offsets.push_back(scalar(v));
     auto ptrType = LLVM::LLVMPointerType::get(b.getContext());
+    Value owner = ownerMask(loc, t);
     auto scalarStore = [&](int64_t k) {
       auto [inBounds, linear] = blockElement(b, loc, desc, offsets, coordinates(loc, t, k));
       Value v = element(op.getValue(), k);
-      b.create<scf::IfOp>(loc, inBounds, [&](OpBuilder &bb, Location l) {
+      b.create<scf::IfOp>(loc, andMask(loc, inBounds, owner), [&](OpBuilder &bb, Location l) {
         storeElement(bb, l, desc.base, linear, v, elem,
                      [this](OpBuilder &x, Location y, LLVM::AtomicBinOp kind, Value p, Value val) {
                        return atomic(x, y, kind, p, val);
@@ -451,6 +481,7 @@ private:
   LogicalResult lowerScatter(ScatterOp op) {
     Location loc = op.getLoc();
     auto t = cast<RankedTensorType>(op.getValue().getType());
+    Value owner = ownerMask(loc, t);
     for (int64_t k = 0; k < perThread(t); ++k) {
       Value ptr = element(op.getPtrs(), k), v = element(op.getValue(), k);
       auto store = [&](OpBuilder &bb, Location l) {
@@ -459,11 +490,12 @@ private:
                        return atomic(x, y, kind, p, val);
                      });
       };
-      if (!op.getMask()) {
+      Value cond = andMask(loc, op.getMask() ? element(op.getMask(), k) : Value(), owner);
+      if (!cond) {
         store(b, loc);
         continue;
       }
-      b.create<scf::IfOp>(loc, element(op.getMask(), k), [&](OpBuilder &bb, Location l) {
+      b.create<scf::IfOp>(loc, cond, [&](OpBuilder &bb, Location l) {
         store(bb, l);
         bb.create<scf::YieldOp>(l);
       });
@@ -492,12 +524,14 @@ private:
       scalars.map(op.getResult(), broadcastFromThread0(loc, old));
       return success();
     }
+    Value owner = ownerMask(loc, cast<RankedTensorType>(op.getType()));
     return mapElementwise(op, [&](int64_t k) -> Value {
       Value p = element(op.getPtrs(), k), v = element(op.getValue(), k);
-      if (!op.getMask())
+      Value cond = andMask(loc, op.getMask() ? element(op.getMask(), k) : Value(), owner);
+      if (!cond)
         return atomic(b, loc, kind, p, v);
       return guarded(
-          loc, element(op.getMask(), k), elem,
+          loc, cond, elem,
           [&](OpBuilder &bb, Location l) { return atomic(bb, l, kind, p, v); },
           [&](OpBuilder &bb, Location l) { return zeroOf(bb, l, elem); });
     });
@@ -587,9 +621,18 @@ private:
     Value buf = workgroupBuffer(loc, t.getNumElements(), storage);
     // The previous round (an earlier loop iteration) must have finished reading.
     b.create<gpu::BarrierOp>(loc);
+    Value owner = ownerMask(loc, t);
     for (int64_t k = 0; k < perThread(t); ++k) {
       Value index = b.create<arith::IndexCastOp>(loc, b.getIndexType(), linearIndex(loc, t, k));
-      b.create<memref::StoreOp>(loc, toStorage(b, loc, tiles[v][k]), buf, ValueRange{index});
+      Value value = toStorage(b, loc, tiles[v][k]);
+      if (!owner) {
+        b.create<memref::StoreOp>(loc, value, buf, ValueRange{index});
+        continue;
+      }
+      b.create<scf::IfOp>(loc, owner, [&](OpBuilder &bb, Location l) {
+        bb.create<memref::StoreOp>(l, value, buf, ValueRange{index});
+        bb.create<scf::YieldOp>(l);
+      });
     }
     b.create<gpu::BarrierOp>(loc);
     return buf;
@@ -666,9 +709,19 @@ private:
   LogicalResult lowerReduceAxis(ReduceOp op) {
     Location loc = op.getLoc();
     auto in = cast<RankedTensorType>(op.getInput().getType());
-    auto out = cast<RankedTensorType>(op.getType());
     int64_t axis = op.getAxis();
     Value buf = toShared(loc, op.getInput());
+    Value zero = intConst(b, loc, b.getI32Type(), 0), one = intConst(b, loc, b.getI32Type(), 1);
+    Value n = intConst(b, loc, b.getI32Type(), in.getDimSize(axis));
+    auto out = dyn_cast<RankedTensorType>(op.getType());
+    if (!out) {
+      // A replicated 1-D tile: every thread combines all N elements in order.
+      SmallVector<Value> c{zero};
+      Value first = readShared(loc, buf, zero, in.getElementType());
+      scalars.map(op.getResult(), combineAlong(loc, buf, in, axis, c, one, n, first,
+                                               op.getKind(), op.getCombiner()));
+      return success();
+    }
     SmallVector<Value> regs;
     for (int64_t k = 0; k < perThread(out); ++k) {
       SmallVector<Value> oc = coordinates(loc, out, k), c;

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Mutation fuzzing of Kiln's tools: deletes, duplicates and swaps lines and tokens of
-kernel sources and checks that kilnc and kiln-opt answer every mutant with success or a
+kernel sources and checks that kiln-opt (host pipeline) and kilnc (host and sm_90a)
+answer every mutant with success or a
 diagnostic (exit 0 or 1), never a crash, an assertion or an LLVM fatal error.
 
 Usage: mutate_kernels.py --count N --seed S [--jobs J] FILE.mlir...
@@ -56,7 +57,8 @@ def run_one(job):
         f.write(text)
     failures = []
     commands = [["kiln-opt", path, "-kiln-host-pipeline", "-o", os.devnull],
-                ["kilnc", path, "--target=host", "-o", os.path.join(workdir, f"out{index}")]]
+                ["kilnc", path, "--target=host", "-o", os.path.join(workdir, f"out{index}")],
+                ["kilnc", path, "--target=sm_90a", "--emit=asm"]]
     for cmd in commands:
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
@@ -101,7 +103,7 @@ def main():
             for tool, detail in failures:
                 crashes += 1
                 print(f"CRASH: {tool} on mutant {index} of {name} ({kind}), kept as {path}:\n{detail}")
-    print(f"{args.count} mutants x 2 tools: {crashes} crashes")
+    print(f"{args.count} mutants x 3 runs: {crashes} crashes")
     return 1 if crashes else 0
 
 

@@ -2,8 +2,8 @@
 
 kiln.func @small(%x: f32) {
   // Every thread holds the same number of elements.
-  // expected-error @+1 {{tile of 64 elements does not divide over 128 threads; use a multiple of 128 elements}}
-  %t = kiln.splat %x : tensor<64xf32>
+  // expected-error @+1 {{tile of 96 elements does not divide over 128 threads, nor they over it; use a power of two}}
+  %t = kiln.splat %x : tensor<96xf32>
   kiln.return
 }
 
