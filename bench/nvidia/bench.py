@@ -708,6 +708,30 @@ class Checks:
             cok, cdetail = self.canary_ok(cb, m * n)
             self.record("matmul", case, ok and cok, rel, "; ".join(d for d in (detail, "" if cok else cdetail) if d))
 
+    def rowstats(self, kernel, cases, tol=1e-5):
+        """Row sums and maxima of a rows x cols f32 matrix (check only, no timing)."""
+        torch = self.torch
+        for rows, cols in cases:
+            case = "%dx%d" % (rows, cols)
+            x = self.randn(rows * cols).view(rows, cols)
+            sums = torch.empty(rows + CANARY_ELEMS, dtype=torch.float32, device="cuda")
+            maxs = torch.empty(rows + CANARY_ELEMS, dtype=torch.float32, device="cuda")
+            for buf in (sums, maxs):
+                buf.view(torch.int32).fill_(CANARY_BITS)
+                buf[:rows].fill_(POISON)
+            try:
+                kernel.launch(x=x.cuda(), sums=sums, maxs=maxs, rows=rows, cols=cols)
+                torch.cuda.synchronize()
+            except Exception as e:
+                self.record("rowstats", case, False, detail="launch failed: %s" % e)
+                continue
+            ok1, rel1, d1 = self.compare(sums[:rows].cpu(), x.double().sum(dim=1), tol)
+            ok2, rel2, d2 = self.compare(maxs[:rows].cpu(), x.double().amax(dim=1), 0.0)
+            c1, cd1 = self.canary_ok(sums, rows)
+            c2, cd2 = self.canary_ok(maxs, rows)
+            self.record("rowstats", case, ok1 and ok2 and c1 and c2, max(rel1, rel2),
+                        "; ".join(d for d in (d1, d2, "" if c1 else cd1, "" if c2 else cd2) if d))
+
     def softmax(self, kernel, cases, tol=2e-5):
         torch = self.torch
         for rows, cols, stride, scale, label in cases:
@@ -1038,6 +1062,8 @@ def run_gpu(args):
         checks.softmax(kernels["softmax"], SOFTMAX_CHECKS)
     if "matmul" in kernels:
         checks.matmul(kernels["matmul"], MATMUL_CHECKS)
+    if "rowstats" in kernels:
+        checks.rowstats(kernels["rowstats"], [(1, 1), (15, 17), (16, 16), (17, 33), (100, 1000)])
     n_bad = sum(not r["ok"] for r in checks.results)
     if n_bad:
         failed.append("%d correctness checks" % n_bad)
@@ -1245,7 +1271,7 @@ def main(argv=None):
     ap.add_argument("--out", default="out", help="results directory (JSON, PNG, table.txt)")
     ap.add_argument("--sanitize", action="store_true", help="only the small correctness checks")
     ap.add_argument("--self-test", action="store_true", help="unit checks; no GPU, standard library only")
-    ap.add_argument("--only", default="vadd,softmax,matmul", help="comma-separated kernel families (default vadd,softmax,matmul)")
+    ap.add_argument("--only", default="vadd,softmax,matmul,rowstats", help="comma-separated kernel families (default vadd,softmax,matmul,rowstats)")
     ap.add_argument("--launcher", choices=("auto", "cupy", "ctypes"), default="auto",
                     help="cupy RawModule, or the driver API through ctypes (auto: cupy, else ctypes)")
     ap.add_argument("--reps", type=int, default=30, help="timed runs per measurement (median; >= 20)")

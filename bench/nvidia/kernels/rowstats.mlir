@@ -1,0 +1,33 @@
+// GPU check kernel: per program a 16x16 block of a row-major matrix; writes each row's
+// sum and maximum, and the block's column-wise running sum (scan) of the first row.
+// Exercises reductions along an axis, tiles smaller than the thread block (16 elements
+// over 128 threads: replicated, single-owner stores), broadcasts and scans.
+kiln.func @rowstats(%x: !kiln.ptr<f32>, %sums: !kiln.ptr<f32>, %maxs: !kiln.ptr<f32>,
+                    %rows: i32, %cols: i32) attributes {grid = ["cdiv(rows, 16)"]} {
+  %pid = kiln.program_id 0 : i32
+  %c0 = arith.constant 0 : i32
+  %c16 = arith.constant 16 : i32
+  %one = arith.constant 1 : i64
+  %r0 = arith.muli %pid, %c16 : i32
+  %m = arith.extsi %rows : i32 to i64
+  %n = arith.extsi %cols : i32 to i64
+  %dx = kiln.make_desc %x, [%m, %n], [%n, %one] : !kiln.ptr<f32> -> !kiln.desc<f32, 2>
+  %ds = kiln.make_desc %sums, [%m], [%one] : !kiln.ptr<f32> -> !kiln.desc<f32, 1>
+  %dm = kiln.make_desc %maxs, [%m], [%one] : !kiln.ptr<f32> -> !kiln.desc<f32, 1>
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %acc0 = kiln.splat %zero : tensor<16xf32>
+  %max0 = kiln.splat %ninf : tensor<16xf32>
+  %res:2 = scf.for %c = %c0 to %cols step %c16 iter_args(%s = %acc0, %mx = %max0) -> (tensor<16xf32>, tensor<16xf32>) : i32 {
+    %t = kiln.load %dx[%r0, %c] : !kiln.desc<f32, 2>[i32, i32] -> tensor<16x16xf32>
+    %tm = kiln.load %dx[%r0, %c] {padding = 0xFF800000 : f32} : !kiln.desc<f32, 2>[i32, i32] -> tensor<16x16xf32>
+    %bs = kiln.reduce sum %t {axis = 1 : i32} : tensor<16x16xf32> -> tensor<16xf32>
+    %bm = kiln.reduce max %tm {axis = 1 : i32} : tensor<16x16xf32> -> tensor<16xf32>
+    %s2 = arith.addf %s, %bs : tensor<16xf32>
+    %m2 = arith.maximumf %mx, %bm : tensor<16xf32>
+    scf.yield %s2, %m2 : tensor<16xf32>, tensor<16xf32>
+  }
+  kiln.store %ds[%r0], %res#0 : !kiln.desc<f32, 1>[i32], tensor<16xf32>
+  kiln.store %dm[%r0], %res#1 : !kiln.desc<f32, 1>[i32], tensor<16xf32>
+  kiln.return
+}
