@@ -17,6 +17,7 @@
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
@@ -35,8 +36,8 @@ namespace {
 /// Lowers the body of one kernel into a gpu.func.
 class KernelLowering {
 public:
-  KernelLowering(gpu::GPUFuncOp func, int64_t threads, int64_t warpSize)
-      : func(func), threads(threads), warpSize(warpSize),
+  KernelLowering(gpu::GPUFuncOp func, int64_t threads, int64_t warpSize, StringRef mma)
+      : func(func), threads(threads), warpSize(warpSize), mma(mma.str()),
         b(OpBuilder::atBlockBegin(&func.getBody().front())) {}
 
   LogicalResult lower(FuncOp kernel) {
@@ -58,6 +59,7 @@ public:
 private:
   gpu::GPUFuncOp func;
   int64_t threads, warpSize;
+  std::string mma;
   OpBuilder b;
   Value threadId;
   IRMapping scalars;
@@ -762,7 +764,110 @@ private:
     return success();
   }
 
+  /// Whether `op` can use NVIDIA's mma.sync m16n8k16 (f16/bf16 in, f32 out).
+  bool canUseMMA(DotOp op) {
+    auto a = cast<RankedTensorType>(op.getA().getType());
+    auto c = cast<RankedTensorType>(op.getType());
+    Type in = a.getElementType();
+    return mma == "nvidia-m16n8k16" && c.getRank() == 2 && c.getElementType().isF32() &&
+           (in.isF16() || in.isBF16()) && c.getDimSize(0) % 16 == 0 &&
+           c.getDimSize(1) % 8 == 0 && a.getDimSize(1) % 16 == 0;
+  }
+
+  /// Dot on tensor cores: operands meet in workgroup memory; each warp takes m16n8 output
+  /// tiles in turn and feeds mma.sync fragments laid out as the PTX ISA's
+  /// "Matrix Fragments for mma.m16n8k16" tables give (A row-major, B column-major, lane
+  /// l holds rows l/4 and l/4+8, columns 2*(l%4) and +1); results go back through
+  /// workgroup memory into the blocked layout.
+  LogicalResult lowerDotMMA(DotOp op) {
+    Location loc = op.getLoc();
+    auto a = cast<RankedTensorType>(op.getA().getType());
+    auto c = cast<RankedTensorType>(op.getType());
+    int64_t M = c.getDimSize(0), N = c.getDimSize(1), K = a.getDimSize(1);
+    bool bf16 = a.getElementType().isBF16();
+    Value bufA = toShared(loc, op.getA()), bufB = toShared(loc, op.getB());
+    Value bufC = toShared(loc, op.getAcc());
+    Value bufD = workgroupBuffer(loc, M * N, b.getF32Type());
+    Type i32 = b.getI32Type();
+    auto cst = [&](int64_t v) { return intConst(b, loc, i32, v); };
+    Value lane = b.create<arith::RemUIOp>(loc, threadId, cst(warpSize));
+    Value warp = b.create<arith::DivUIOp>(loc, threadId, cst(warpSize));
+    Value g = b.create<arith::DivUIOp>(loc, lane, cst(4));
+    Value tig2 = b.create<arith::MulIOp>(loc, b.create<arith::RemUIOp>(loc, lane, cst(4)), cst(2));
+    int64_t tilesN = N / 8, numTiles = (M / 16) * tilesN, warps = threads / warpSize;
+    auto f32 = b.getF32Type();
+    auto fragType = LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
+    auto at = [&](Value row, Value col, int64_t ld) {
+      return b.create<arith::AddIOp>(loc, b.create<arith::MulIOp>(loc, row, cst(ld)), col).getResult();
+    };
+    auto raw = [&](Value buf, Value linear) {
+      Value index = b.create<arith::IndexCastOp>(loc, b.getIndexType(), linear);
+      return b.create<memref::LoadOp>(loc, buf, ValueRange{index}).getResult();
+    };
+    // Two 16-bit elements in one 32-bit register, the lower index in the low half.
+    auto pack = [&](Value lo, Value hi) -> Value {
+      Value l = b.create<arith::ExtUIOp>(loc, i32, lo), h = b.create<arith::ExtUIOp>(loc, i32, hi);
+      Value word = b.create<arith::OrIOp>(loc, l, b.create<arith::ShLIOp>(loc, h, cst(16)));
+      if (bf16)
+        return word;
+      return b.create<LLVM::BitcastOp>(loc, VectorType::get({2}, b.getF16Type()), word);
+    };
+    auto tileLoop = b.create<scf::ForOp>(loc, warp, cst(numTiles), cst(warps));
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(tileLoop.getBody()->getTerminator());
+      Value tile = tileLoop.getInductionVar();
+      Value row0 = b.create<arith::MulIOp>(loc, b.create<arith::DivUIOp>(loc, tile, cst(tilesN)), cst(16));
+      Value col0 = b.create<arith::MulIOp>(loc, b.create<arith::RemUIOp>(loc, tile, cst(tilesN)), cst(8));
+      Value r0 = b.create<arith::AddIOp>(loc, row0, g);
+      Value r1 = b.create<arith::AddIOp>(loc, r0, cst(8));
+      Value cc = b.create<arith::AddIOp>(loc, col0, tig2);
+      Value cc1 = b.create<arith::AddIOp>(loc, cc, cst(1));
+      SmallVector<Value> cOffsets{at(r0, cc, N), at(r0, cc1, N), at(r1, cc, N), at(r1, cc1, N)};
+      SmallVector<Value> init;
+      for (Value o : cOffsets)
+        init.push_back(raw(bufC, o));
+      auto kLoop = b.create<scf::ForOp>(loc, cst(0), cst(K), cst(16), init);
+      {
+        OpBuilder::InsertionGuard inner(b);
+        b.setInsertionPointToStart(kLoop.getBody());
+        Value k0 = b.create<arith::AddIOp>(loc, kLoop.getInductionVar(), tig2);
+        Value k1 = b.create<arith::AddIOp>(loc, k0, cst(1));
+        Value k8 = b.create<arith::AddIOp>(loc, k0, cst(8));
+        Value k9 = b.create<arith::AddIOp>(loc, k0, cst(9));
+        Value n = b.create<arith::AddIOp>(loc, col0, g);
+        SmallVector<Value> fa{pack(raw(bufA, at(r0, k0, K)), raw(bufA, at(r0, k1, K))),
+                              pack(raw(bufA, at(r1, k0, K)), raw(bufA, at(r1, k1, K))),
+                              pack(raw(bufA, at(r0, k8, K)), raw(bufA, at(r0, k9, K))),
+                              pack(raw(bufA, at(r1, k8, K)), raw(bufA, at(r1, k9, K)))};
+        SmallVector<Value> fb{pack(raw(bufB, at(k0, n, N)), raw(bufB, at(k1, n, N))),
+                              pack(raw(bufB, at(k8, n, N)), raw(bufB, at(k9, n, N)))};
+        auto type = bf16 ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
+        Value d = b.create<NVVM::MmaOp>(
+            loc, fragType, fa, fb, kLoop.getRegionIterArgs(), ArrayRef<int64_t>{16, 8, 16},
+            std::nullopt, std::nullopt, std::array<NVVM::MMATypes, 2>{type, type},
+            std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row, NVVM::MMALayout::col});
+        SmallVector<Value> next;
+        for (int64_t i = 0; i < 4; ++i)
+          next.push_back(b.create<LLVM::ExtractValueOp>(loc, d, ArrayRef<int64_t>{i}));
+        b.create<scf::YieldOp>(loc, next);
+      }
+      for (auto [o, v] : llvm::zip(cOffsets, kLoop.getResults())) {
+        Value index = b.create<arith::IndexCastOp>(loc, b.getIndexType(), o);
+        b.create<memref::StoreOp>(loc, v, bufD, ValueRange{index});
+      }
+    }
+    b.create<gpu::BarrierOp>(loc);
+    SmallVector<Value> regs;
+    for (int64_t k = 0; k < perThread(c); ++k)
+      regs.push_back(readShared(loc, bufD, linearIndex(loc, c, k), f32));
+    tiles[op] = regs;
+    return success();
+  }
+
   LogicalResult lowerDot(DotOp op) {
+    if (canUseMMA(op))
+      return lowerDotMMA(op);
     Location loc = op.getLoc();
     auto a = cast<RankedTensorType>(op.getA().getType());
     auto bt = cast<RankedTensorType>(op.getB().getType());
@@ -929,7 +1034,11 @@ struct KilnLowerToGPUPass : mlir::kiln::impl::KilnLowerToGPUBase<KilnLowerToGPUP
                                            b.getFunctionType(params, {}));
       func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), UnitAttr::get(ctx));
       func.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr({(int32_t)threads.getValue(), 1, 1}));
-      KernelLowering lowering(func, threads, warpSize);
+      if (!mma.empty() && mma != "nvidia-m16n8k16") {
+        module.emitError("unknown MMA atom '") << mma << "' (known: nvidia-m16n8k16)";
+        return signalPassFailure();
+      }
+      KernelLowering lowering(func, threads, warpSize, mma);
       if (failed(lowering.lower(kernel)))
         return signalPassFailure();
       int64_t shared = 0;

@@ -12,6 +12,7 @@ namespace gpu { class GPUDialect; }
 namespace memref { class MemRefDialect; }
 namespace linalg { class LinalgDialect; }
 namespace LLVM { class LLVMDialect; }
+namespace NVVM { class NVVMDialect; }
 namespace math { class MathDialect; }
 namespace scf { class SCFDialect; }
 namespace tensor { class TensorDialect; }

@@ -84,10 +84,13 @@ def KilnLowerToGPU : Pass<"kiln-lower-to-gpu", "::mlir::ModuleOp"> {
     Option<"warpSize", "warp-size", "int64_t", "32", "threads per warp (wavefront)">,
     Option<"maxSharedBytes", "max-shared-bytes", "int64_t", "49152",
            "workgroup memory a kernel may use (static shared memory: 48 KiB on NVIDIA)">,
+    Option<"mma", "mma", "std::string", "\"\"",
+           "matrix instruction for kiln.dot: '' (CUDA-core FMA) or nvidia-m16n8k16 (mma.sync)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect", "::mlir::LLVM::LLVMDialect",
-    "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"];
+    "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+    "::mlir::NVVM::NVVMDialect"];
 }
 
 def KilnExpandHostAtomics : Pass<"kiln-expand-host-atomics", "::mlir::ModuleOp"> {

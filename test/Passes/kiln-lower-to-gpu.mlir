@@ -1,4 +1,5 @@
 // RUN: kiln-opt %s -split-input-file -kiln-lower-to-gpu | FileCheck %s
+// RUN: kiln-opt %s -split-input-file -kiln-lower-to-gpu="mma=nvidia-m16n8k16" | FileCheck %s --check-prefix=MMA
 
 // A program is a thread block; each kernel becomes a gpu.func in @kiln_kernels.
 // CHECK: module attributes {gpu.container_module}
@@ -84,3 +85,10 @@ kiln.func @exchange(%x: f16, %z: f32) {
   %d = kiln.dot %a, %b, %c : tensor<32x64xf16>, tensor<64x32xf16> -> tensor<32x32xf32>
   kiln.return
 }
+
+// With the NVIDIA atom, each warp walks m16n8 output tiles and issues mma.sync over K.
+// MMA-LABEL: gpu.func @exchange
+// MMA: scf.for
+// MMA: scf.for {{.*}} -> (f32, f32, f32, f32)
+// MMA: nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (vector<2xf16>, vector<2xf16>, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+// MMA: gpu.barrier

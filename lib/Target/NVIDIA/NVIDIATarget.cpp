@@ -29,6 +29,7 @@ static mlir::kiln::KilnLowerToGPUOptions distribution(const TargetOptions &optio
   mlir::kiln::KilnLowerToGPUOptions lower;
   lower.threads = options.threads;
   lower.warpSize = 32;
+  lower.mma = "nvidia-m16n8k16"; // mma.sync exists on every supported chip (sm_80 and up)
   return lower;
 }
 
