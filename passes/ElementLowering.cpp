@@ -180,6 +180,8 @@ Value castElements(OpBuilder &b, Location loc, Value v, Type to, bool isUnsigned
     return b.create<arith::SIToFPOp>(loc, target, v);
   }
   if (toInt) {
+    // i1 is a boolean: converting to it uses the unsigned range [0, 1].
+    isUnsigned = isUnsigned || toInt.getWidth() == 1;
     // Saturating, NaN to zero: fptosi alone is undefined out of range.
     Type wideFloat = from.getIntOrFloatBitWidth() < 32 ? f32 : v.getType();
     Value x = from.getIntOrFloatBitWidth() < 32 ? b.create<arith::ExtFOp>(loc, f32, v) : v;
@@ -367,9 +369,18 @@ Value combineBuiltin(OpBuilder &b, Location loc, CombineKind kind, Value x, Valu
   case CombineKind::prod:
     return isFloat ? (Value)b.create<arith::MulFOp>(loc, x, y) : b.create<arith::MulIOp>(loc, x, y);
   case CombineKind::max:
-    return isFloat ? (Value)b.create<arith::MaximumFOp>(loc, x, y) : b.create<arith::MaxSIOp>(loc, x, y);
+    if (isFloat)
+      return b.create<arith::MaximumFOp>(loc, x, y);
+    // Booleans are unsigned: max is "any", min is "all".
+    if (x.getType().isInteger(1))
+      return b.create<arith::MaxUIOp>(loc, x, y);
+    return b.create<arith::MaxSIOp>(loc, x, y);
   case CombineKind::min:
-    return isFloat ? (Value)b.create<arith::MinimumFOp>(loc, x, y) : b.create<arith::MinSIOp>(loc, x, y);
+    if (isFloat)
+      return b.create<arith::MinimumFOp>(loc, x, y);
+    if (x.getType().isInteger(1))
+      return b.create<arith::MinUIOp>(loc, x, y);
+    return b.create<arith::MinSIOp>(loc, x, y);
   }
   return x;
 }
@@ -381,16 +392,25 @@ TypedAttr combineIdentity(OpBuilder &b, CombineKind kind, Type elem) {
     switch (kind) {
     case CombineKind::sum: return b.getFloatAttr(f, APFloat::getZero(sem));
     case CombineKind::prod: return b.getFloatAttr(f, APFloat::getOne(sem));
-    case CombineKind::max: return b.getFloatAttr(f, APFloat::getInf(sem, /*Negative=*/true));
-    case CombineKind::min: return b.getFloatAttr(f, APFloat::getInf(sem, false));
+    // Formats without infinity (e4m3fn) start from their largest finite value.
+    case CombineKind::max:
+      return b.getFloatAttr(f, APFloat::getInf(sem, true).isInfinity()
+                                   ? APFloat::getInf(sem, true)
+                                   : APFloat::getLargest(sem, true));
+    case CombineKind::min:
+      return b.getFloatAttr(f, APFloat::getInf(sem, false).isInfinity()
+                                   ? APFloat::getInf(sem, false)
+                                   : APFloat::getLargest(sem, false));
     }
   }
   unsigned w = elem.getIntOrFloatBitWidth();
   switch (kind) {
   case CombineKind::sum: return b.getIntegerAttr(elem, APInt(w, 0));
   case CombineKind::prod: return b.getIntegerAttr(elem, APInt(w, 1));
-  case CombineKind::max: return b.getIntegerAttr(elem, APInt::getSignedMinValue(w));
-  case CombineKind::min: return b.getIntegerAttr(elem, APInt::getSignedMaxValue(w));
+  case CombineKind::max:
+    return b.getIntegerAttr(elem, w == 1 ? APInt(1, 0) : APInt::getSignedMinValue(w));
+  case CombineKind::min:
+    return b.getIntegerAttr(elem, w == 1 ? APInt(1, 1) : APInt::getSignedMaxValue(w));
   }
   return {};
 }
@@ -409,5 +429,22 @@ Value applyCombiner(OpBuilder &b, Location loc, std::optional<CombineKind> kind,
   return map.lookup(cast<YieldOp>(block.getTerminator()).getValues()[0]);
 }
 
+
+LogicalResult checkElementArithmetic(Operation *root) {
+  WalkResult result = root->walk([](Operation *op) {
+    if (!isa<arith::ArithDialect, math::MathDialect>(op->getDialect()) ||
+        isa<arith::BitcastOp, arith::ConstantOp, arith::SelectOp>(op))
+      return WalkResult::advance();
+    auto types = llvm::concat<const Type>(op->getOperandTypes(), op->getResultTypes());
+    for (Type t : types)
+      if (isF8(elementOf(t))) {
+        op->emitOpError("on 8-bit floats is not supported: kiln.cast to f16, bf16 or f32 "
+                        "first (8-bit floats are a storage format)");
+        return WalkResult::interrupt();
+      }
+    return WalkResult::advance();
+  });
+  return failure(result.wasInterrupted());
+}
 
 } // namespace mlir::kiln::lowering

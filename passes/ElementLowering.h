@@ -77,6 +77,10 @@ TypedAttr combineIdentity(OpBuilder &b, CombineKind kind, Type elem);
 Value applyCombiner(OpBuilder &b, Location loc, std::optional<CombineKind> kind,
                     Region &region, Value acc, Value x);
 
+/// Rejects arith/math arithmetic on 8-bit floats (they have no LLVM type to compute in)
+/// with a diagnostic at the op.
+LogicalResult checkElementArithmetic(Operation *root);
+
 } // namespace mlir::kiln::lowering
 
 #endif

@@ -22,6 +22,8 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 
+#define DEBUG_TYPE "kiln-lower-to-gpu"
+
 namespace mlir::kiln {
 #define GEN_PASS_DEF_KILNLOWERTOGPU
 #include "passes/Passes.h.inc"
@@ -43,14 +45,12 @@ public:
   LogicalResult lower(FuncOp kernel) {
     Location loc = kernel.getLoc();
     Block &entry = kernel.getBody().front();
-    auto ptrType = LLVM::LLVMPointerType::get(b.getContext());
     for (auto [arg, newArg] : llvm::zip(entry.getArguments(), func.getArguments())) {
       if (auto desc = dyn_cast<DescType>(arg.getType()))
         descs[arg] = unpackDesc(b, loc, newArg, desc.getRank());
       else
         scalars.map(arg, newArg);
     }
-    (void)ptrType;
     Value tid = b.create<gpu::ThreadIdOp>(loc, gpu::Dimension::x);
     threadId = b.create<arith::IndexCastOp>(loc, b.getI32Type(), tid);
     return lowerBlock(entry);
@@ -137,6 +137,22 @@ private:
     return b.create<arith::AndIOp>(loc, a, m);
   }
 
+  /// The type a scalar or tile element has in registers (pointers become LLVM pointers).
+  Type registerType(Type t) {
+    if (isa<PtrType>(t))
+      return LLVM::LLVMPointerType::get(b.getContext());
+    return t;
+  }
+
+  /// Tile exchanges and cross-thread reductions move numbers only.
+  LogicalResult checkNumeric(Operation *op, Type tile) {
+    Type elem = elementOf(tile);
+    if (!isa<IntegerType, FloatType>(elem))
+      return op->emitOpError("moves ")
+             << elem << " elements between threads, which the GPU lowering does not support";
+    return success();
+  }
+
   // --- values -----------------------------------------------------------------
 
   Value scalar(Value v) { return scalars.lookupOrDefault(v); }
@@ -219,6 +235,10 @@ private:
       return lowerScatter(scatter);
     if (auto atomic = dyn_cast<AtomicAddOp>(op))
       return lowerAtomicAdd(atomic);
+    if (isa<ReduceOp, ScanOp, BroadcastOp, TransposeOp, DotOp>(op))
+      for (Value v : op->getOperands())
+        if (failed(checkNumeric(op, v.getType())))
+          return failure();
     if (auto reduce = dyn_cast<ReduceOp>(op))
       return reduce.getInput().getType().getRank() == 1 &&
                      !replicated(reduce.getInput().getType())
@@ -240,6 +260,21 @@ private:
       return op->emitOpError("is not supported by the GPU lowering yet");
     bool touchesTiles = llvm::any_of(op->getOperandTypes(), llvm::IsaPred<RankedTensorType>) ||
                         llvm::any_of(op->getResultTypes(), llvm::IsaPred<RankedTensorType>);
+    bool touchesKilnTypes =
+        llvm::any_of(op->getOperandTypes(), llvm::IsaPred<PtrType, DescType>) ||
+        llvm::any_of(op->getResultTypes(), llvm::IsaPred<PtrType, DescType>);
+    if (touchesKilnTypes) {
+      // Canonicalisation turns branches over pointers into selects.
+      if (auto select = dyn_cast<arith::SelectOp>(op); select && isa<PtrType>(select.getType())) {
+        scalars.map(select.getResult(),
+                    b.create<arith::SelectOp>(loc, scalar(select.getCondition()),
+                                              scalar(select.getTrueValue()),
+                                              scalar(select.getFalseValue())));
+        return success();
+      }
+      return op->emitOpError("on kiln pointers or descriptors is not supported by the GPU "
+                             "lowering; choose them with kiln ops before using them");
+    }
     if (!touchesTiles) {
       if (op->getNumRegions() != 0 && op->walk([](Operation *inner) {
             return isa<KilnDialect>(inner->getDialect()) ? WalkResult::interrupt()
@@ -306,13 +341,12 @@ private:
   }
 
   /// `then` under `cond`, yielding its value, else `otherwise`.
-  Value guarded(Location loc, Value cond, Type type, function_ref<Value(OpBuilder &, Location)> then,
+  Value guarded(Location loc, Value cond, function_ref<Value(OpBuilder &, Location)> then,
                 function_ref<Value(OpBuilder &, Location)> otherwise) {
     auto ifOp = b.create<scf::IfOp>(
         loc, cond,
         [&](OpBuilder &t, Location l) { t.create<scf::YieldOp>(l, ValueRange{then(t, l)}); },
         [&](OpBuilder &e, Location l) { e.create<scf::YieldOp>(l, ValueRange{otherwise(e, l)}); });
-    (void)type;
     return ifOp.getResult(0);
   }
 
@@ -365,7 +399,7 @@ private:
       b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
       auto [inBounds, linear] = blockElement(b, l, desc, offsets, coordinates(l, t, k));
       return guarded(
-          l, inBounds, storage,
+          l, inBounds,
           [&](OpBuilder &x, Location y) { return loadElement(x, y, desc.base, linear, elem); },
           [&](OpBuilder &x, Location y) {
             Value pad = padding ? (Value)x.create<arith::ConstantOp>(y, padding) : zeroOf(x, y, elem);
@@ -470,7 +504,7 @@ private:
       };
       if (!op.getMask())
         return fromStorage(b, loc, load(b, loc), elem);
-      Value raw = guarded(loc, element(op.getMask(), k), storageType(b, elem), load,
+      Value raw = guarded(loc, element(op.getMask(), k), load,
                           [&](OpBuilder &bb, Location l) {
                             Value other = op.getOther() ? element(op.getOther(), k)
                                                         : zeroOf(bb, l, elem);
@@ -517,7 +551,7 @@ private:
       if (op.getMask())
         cond = b.create<arith::AndIOp>(loc, cond, scalar(op.getMask()));
       Value old = guarded(
-          loc, cond, elem,
+          loc, cond,
           [&](OpBuilder &bb, Location l) {
             return atomic(bb, l, kind, scalar(op.getPtrs()), scalar(op.getValue()));
           },
@@ -533,7 +567,7 @@ private:
       if (!cond)
         return atomic(b, loc, kind, p, v);
       return guarded(
-          loc, cond, elem,
+          loc, cond,
           [&](OpBuilder &bb, Location l) { return atomic(bb, l, kind, p, v); },
           [&](OpBuilder &bb, Location l) { return zeroOf(bb, l, elem); });
     });
@@ -743,22 +777,34 @@ private:
     auto t = cast<RankedTensorType>(op.getType());
     int64_t axis = op.getAxis(), n = t.getDimSize(axis);
     Value buf = toShared(loc, op.getInput());
+    Type i32 = b.getI32Type();
+    Value one = intConst(b, loc, i32, 1);
     SmallVector<Value> regs;
     for (int64_t k = 0; k < perThread(t); ++k) {
       SmallVector<Value> c = coordinates(loc, t, k);
       Value pos = c[axis];
-      // Forward: combine 0..pos starting from element 0; reverse: pos..n-1 from n-1.
-      Value start = op.getReverse() ? intConst(b, loc, b.getI32Type(), n - 1)
-                                    : intConst(b, loc, b.getI32Type(), 0);
+      // Forward: ((x0 + x1) + ...) + x_pos. Reverse: ((x_{n-1} + x_{n-2}) + ...) + x_pos,
+      // the order the host uses, so non-commutative combiners agree across targets.
       SmallVector<Value> sc(c);
-      sc[axis] = start;
+      sc[axis] = intConst(b, loc, i32, op.getReverse() ? n - 1 : 0);
       Value first = readShared(loc, buf, linearize(loc, t.getShape(), sc), t.getElementType());
-      Value one = intConst(b, loc, b.getI32Type(), 1);
-      Value lo = op.getReverse() ? pos : one;
-      Value hi = op.getReverse() ? intConst(b, loc, b.getI32Type(), n - 1)
-                                 : b.create<arith::AddIOp>(loc, pos, one).getResult();
-      regs.push_back(combineAlong(loc, buf, t, axis, c, lo, hi, first, op.getKind(),
-                                  op.getCombiner()));
+      Value count = op.getReverse()
+                        ? b.create<arith::SubIOp>(loc, intConst(b, loc, i32, n - 1), pos).getResult()
+                        : pos;
+      auto loop = b.create<scf::ForOp>(
+          loc, intConst(b, loc, i32, 0), count, one, ValueRange{first},
+          [&](OpBuilder &inner, Location l, Value j, ValueRange acc) {
+            OpBuilder::InsertionGuard guard(b);
+            b.setInsertionPoint(inner.getInsertionBlock(), inner.getInsertionPoint());
+            SmallVector<Value> ec(c);
+            Value step = b.create<arith::AddIOp>(l, j, one);
+            ec[axis] = op.getReverse()
+                           ? b.create<arith::SubIOp>(l, intConst(b, l, i32, n - 1), step).getResult()
+                           : step;
+            Value x = readShared(l, buf, linearize(l, t.getShape(), ec), t.getElementType());
+            b.create<scf::YieldOp>(l, applyCombiner(b, l, op.getKind(), op.getCombiner(), acc[0], x));
+          });
+      regs.push_back(loop.getResult(0));
     }
     tiles[op] = regs;
     return success();
@@ -932,9 +978,13 @@ private:
 
   LogicalResult lowerFor(scf::ForOp op) {
     Location loc = op.getLoc();
-    for (Value v : op.getRegionIterArgs())
+    for (Value v : op.getRegionIterArgs()) {
       if (failed(checkTile(op, v.getType())))
         return failure();
+      if (isa<DescType>(v.getType()))
+        return op.emitOpError("carrying a tensor descriptor is not supported by the GPU "
+                              "lowering; make the descriptor inside or before the loop");
+    }
     SmallVector<Value> init = flatten(op.getInitArgs());
     auto loop = b.create<scf::ForOp>(loc, scalar(op.getLowerBound()), scalar(op.getUpperBound()),
                                      scalar(op.getStep()), init);
@@ -963,10 +1013,13 @@ private:
     for (Value r : op.getResults()) {
       if (failed(checkTile(op, r.getType())))
         return failure();
+      if (isa<DescType>(r.getType()))
+        return op.emitOpError("yielding a tensor descriptor is not supported by the GPU "
+                              "lowering; make the descriptor before the branch");
       if (auto t = dyn_cast<RankedTensorType>(r.getType()))
-        types.append(perThread(t), t.getElementType());
+        types.append(perThread(t), registerType(t.getElementType()));
       else
-        types.push_back(r.getType());
+        types.push_back(registerType(r.getType()));
     }
     auto newIf = b.create<scf::IfOp>(loc, types, scalar(op.getCondition()),
                                      /*withElseRegion=*/!op.getElseRegion().empty());
@@ -994,6 +1047,19 @@ private:
   }
 };
 
+} // namespace
+
+int64_t mlir::kiln::workgroupBytes(gpu::GPUFuncOp func) {
+  int64_t bytes = 0;
+  for (BlockArgument arg : func.getWorkgroupAttributions()) {
+    auto type = cast<MemRefType>(arg.getType());
+    bytes += type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
+  }
+  return bytes;
+}
+
+namespace {
+
 struct KilnLowerToGPUPass : mlir::kiln::impl::KilnLowerToGPUBase<KilnLowerToGPUPass> {
   using Base::Base;
 
@@ -1008,6 +1074,8 @@ struct KilnLowerToGPUPass : mlir::kiln::impl::KilnLowerToGPUBase<KilnLowerToGPUP
     SmallVector<FuncOp> kernels(module.getOps<FuncOp>());
     if (kernels.empty())
       return;
+    if (failed(checkElementArithmetic(module)))
+      return signalPassFailure();
     OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
     auto gpuModule = b.create<gpu::GPUModuleOp>(module.getLoc(), "kiln_kernels");
     module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(), UnitAttr::get(ctx));
@@ -1041,11 +1109,7 @@ struct KilnLowerToGPUPass : mlir::kiln::impl::KilnLowerToGPUBase<KilnLowerToGPUP
       KernelLowering lowering(func, threads, warpSize, mma);
       if (failed(lowering.lower(kernel)))
         return signalPassFailure();
-      int64_t shared = 0;
-      for (BlockArgument arg : func.getWorkgroupAttributions()) {
-        auto type = cast<MemRefType>(arg.getType());
-        shared += type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
-      }
+      int64_t shared = workgroupBytes(func);
       int64_t limit = maxSharedBytes.getValue();
       if (shared > limit) {
         kernel.emitError("shared memory: kernel '")

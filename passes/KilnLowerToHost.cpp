@@ -16,6 +16,8 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/Transforms/DialectConversion.h"
 
+#define DEBUG_TYPE "kiln-lower-to-host"
+
 namespace mlir::kiln {
 #define GEN_PASS_DEF_KILNLOWERTOHOST
 #include "passes/Passes.h.inc"
@@ -128,7 +130,11 @@ struct IotaLowering : HostPattern<IotaOp> {
 struct SplatLowering : HostPattern<SplatOp> {
   using HostPattern::HostPattern;
   LogicalResult matchAndRewrite(SplatOp op, OpAdaptor a, ConversionPatternRewriter &r) const override {
-    r.replaceOpWithNewOp<tensor::SplatOp>(op, a.getInput(), op.getType().getShape());
+    Value input = a.getInput();
+    // Tiles of pointers hold i64 addresses on the host.
+    if (isa<LLVM::LLVMPointerType>(input.getType()))
+      input = r.create<LLVM::PtrToIntOp>(op.getLoc(), r.getI64Type(), input);
+    r.replaceOpWithNewOp<tensor::SplatOp>(op, input, op.getType().getShape());
     return success();
   }
 };
@@ -137,7 +143,7 @@ struct BroadcastLowering : HostPattern<BroadcastOp> {
   using HostPattern::HostPattern;
   LogicalResult matchAndRewrite(BroadcastOp op, OpAdaptor a, ConversionPatternRewriter &r) const override {
     auto in = op.getInput().getType();
-    auto out = op.getType();
+    auto out = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
     Location loc = op.getLoc();
     SmallVector<AffineExpr> exprs;
     for (int64_t d = 0; d < in.getRank(); ++d)
@@ -182,7 +188,8 @@ struct ReshapeLikeLowering : HostPattern<Op> {
   using HostPattern<Op>::HostPattern;
   LogicalResult matchAndRewrite(Op op, typename Op::Adaptor a,
                                 ConversionPatternRewriter &r) const override {
-    r.replaceOp(op, reshapeTile(r, op.getLoc(), a.getInput(), op.getType()));
+    auto out = cast<RankedTensorType>(this->getTypeConverter()->convertType(op.getType()));
+    r.replaceOp(op, reshapeTile(r, op.getLoc(), a.getInput(), out));
     return success();
   }
 };
@@ -190,7 +197,7 @@ struct ReshapeLikeLowering : HostPattern<Op> {
 struct TransposeLowering : HostPattern<TransposeOp> {
   using HostPattern::HostPattern;
   LogicalResult matchAndRewrite(TransposeOp op, OpAdaptor a, ConversionPatternRewriter &r) const override {
-    auto out = op.getType();
+    auto out = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
     Value init = r.create<tensor::EmptyOp>(op.getLoc(), out.getShape(), out.getElementType());
     SmallVector<int64_t> perm(op.getOrder().begin(), op.getOrder().end());
     auto t = r.create<linalg::TransposeOp>(op.getLoc(), a.getInput(), init,
@@ -204,10 +211,6 @@ struct CastLowering : HostPattern<CastOp> {
   using HostPattern::HostPattern;
   LogicalResult matchAndRewrite(CastOp op, OpAdaptor a, ConversionPatternRewriter &r) const override {
     Type to = elementOf(op.getType());
-    if (isa<IndexType>(to) || isa<IndexType>(elementOf(op.getInput().getType()))) {
-      r.replaceOpWithNewOp<arith::IndexCastOp>(op, op.getType(), a.getInput());
-      return success();
-    }
     r.replaceOp(op, castElements(r, op.getLoc(), a.getInput(), to, op.getIsUnsigned()));
     return success();
   }
@@ -288,9 +291,8 @@ struct AddPtrLowering : HostPattern<AddPtrOp> {
     if (!isa<RankedTensorType>(op.getType())) {
       Value off = toI64(r, loc, a.getOffset());
       auto ptrType = LLVM::LLVMPointerType::get(r.getContext());
-      Type storage = isPacked(pointee) ? r.getI8Type() : storageType(r, pointee);
-      if (isPacked(pointee))
-        return op.emitOpError("cannot advance a pointer to sub-byte elements");
+      // The verifier rejects sub-byte pointees, so elements are whole bytes here.
+      Type storage = storageType(r, pointee);
       r.replaceOpWithNewOp<LLVM::GEPOp>(op, ptrType, storage, a.getPtr(), ValueRange{off});
       return success();
     }
@@ -377,13 +379,13 @@ struct AtomicAddLowering : HostPattern<AtomicAddOp> {
     auto ptrType = LLVM::LLVMPointerType::get(r.getContext());
     auto kind = isa<FloatType>(elem) ? LLVM::AtomicBinOp::fadd : LLVM::AtomicBinOp::add;
     auto atomic = [&](OpBuilder &b, Location l, Value p, Value v, Value m) -> Value {
-      auto doIt = [&](OpBuilder &t, Location tl) -> Value {
+      auto rmw = [&](OpBuilder &t, Location tl) -> Value {
         return emitAtomic(t, tl, kind, p, v);
       };
       if (!m)
-        return doIt(b, l);
+        return rmw(b, l);
       auto ifOp = b.create<scf::IfOp>(
-          l, m, [&](OpBuilder &t, Location tl) { t.create<scf::YieldOp>(tl, ValueRange{doIt(t, tl)}); },
+          l, m, [&](OpBuilder &t, Location tl) { t.create<scf::YieldOp>(tl, ValueRange{rmw(t, tl)}); },
           [&](OpBuilder &e, Location el) { e.create<scf::YieldOp>(el, ValueRange{zeroOf(e, el, elem)}); });
       return ifOp.getResult(0);
     };
@@ -576,7 +578,7 @@ struct KilnLowerToHostPass : mlir::kiln::impl::KilnLowerToHostBase<KilnLowerToHo
         }
       return WalkResult::advance();
     });
-    if (encoded.wasInterrupted())
+    if (encoded.wasInterrupted() || failed(checkElementArithmetic(module)))
       return signalPassFailure();
     for (FuncOp func : funcs) {
       for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)

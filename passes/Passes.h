@@ -18,7 +18,14 @@ namespace scf { class SCFDialect; }
 namespace tensor { class TensorDialect; }
 } // namespace mlir
 
+namespace mlir::gpu {
+class GPUFuncOp;
+}
+
 namespace mlir::kiln {
+
+/// Bytes of workgroup (shared) memory a kernel produced by kiln-lower-to-gpu declares.
+int64_t workgroupBytes(gpu::GPUFuncOp func);
 
 #define GEN_PASS_DECL
 #include "passes/Passes.h.inc"

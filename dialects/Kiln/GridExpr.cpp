@@ -25,6 +25,19 @@ struct GridExprParser {
     std::string c;
   };
   llvm::ArrayRef<int64_t> values;
+  int depth = 0;
+
+  /// Checked arithmetic: grid rules are user input, and overflow is undefined.
+  bool arith(char op, int64_t a, int64_t b, int64_t &out) {
+    bool overflow = false;
+    switch (op) {
+    case '+': overflow = __builtin_add_overflow(a, b, &out); break;
+    case '-': overflow = __builtin_sub_overflow(a, b, &out); break;
+    case '*': overflow = __builtin_mul_overflow(a, b, &out); break;
+    default: out = divide(a, b); break;
+    }
+    return overflow ? fail("arithmetic overflows 64 bits") : true;
+  }
 
   void skip() {
     while (pos < text.size() && std::isspace((unsigned char)text[pos]))
@@ -57,7 +70,8 @@ struct GridExprParser {
       Value rhs;
       if (!parseTerm(rhs))
         return false;
-      out.num = op == '+' ? out.num + rhs.num : out.num - rhs.num;
+      if (!arith(op, out.num, rhs.num, out.num))
+        return false;
       out.c = "(" + out.c + " " + op + " " + rhs.c + ")";
     }
   }
@@ -72,12 +86,21 @@ struct GridExprParser {
       Value rhs;
       if (!parseAtom(rhs))
         return false;
-      out.num = op == '*' ? out.num * rhs.num : divide(out.num, rhs.num);
+      if (!arith(op, out.num, rhs.num, out.num))
+        return false;
       out.c = op == '*' ? "(" + out.c + " * " + rhs.c + ")"
                         : "kiln_div_(" + out.c + ", " + rhs.c + ")";
     }
   }
   bool parseAtom(Value &out) {
+    // Nesting is bounded so that hostile input cannot exhaust the stack.
+    if (++depth > 64)
+      return fail("expression nested too deeply");
+    bool ok = parseAtomBody(out);
+    --depth;
+    return ok;
+  }
+  bool parseAtomBody(Value &out) {
     skip();
     if (pos >= text.size())
       return fail("unexpected end of expression");
@@ -112,7 +135,10 @@ struct GridExprParser {
         if (!parseExpr(a) || !expect(',') || !parseExpr(b) || !expect(')'))
           return false;
         if (name == "cdiv") {
-          out.num = b.num == 0 ? 0 : (a.num + b.num - 1) / b.num;
+          int64_t sum;
+          if (!arith('+', a.num, b.num - 1, sum))
+            return false;
+          out.num = b.num == 0 ? 0 : sum / b.num;
           out.c = "kiln_cdiv_(" + a.c + ", " + b.c + ")";
         } else if (name == "min") {
           out.num = std::min(a.num, b.num);

@@ -39,8 +39,12 @@ Operation *KilnDialect::materializeConstant(OpBuilder &builder, Attribute value,
 }
 
 bool mlir::kiln::isMemoryElementType(Type type) {
-  if (auto intType = dyn_cast<IntegerType>(type))
-    return intType.isSignless() && intType.getWidth() >= 1 && intType.getWidth() <= 64;
+  // Packed widths stop at 8 bits (an element spans at most two bytes); wider integers
+  // are whole bytes.
+  if (auto intType = dyn_cast<IntegerType>(type)) {
+    unsigned w = intType.getWidth();
+    return intType.isSignless() && (w <= 8 || w == 16 || w == 32 || w == 64);
+  }
   return isa<Float8E4M3FNType, Float8E5M2Type, Float16Type, BFloat16Type, Float32Type,
              Float64Type>(type);
 }
@@ -55,7 +59,7 @@ unsigned mlir::kiln::getElementBitWidth(Type type) {
 
 LogicalResult PtrType::verify(function_ref<InFlightDiagnostic()> emitError, Type pointee) {
   if (!isMemoryElementType(pointee))
-    return emitError() << "pointee must be a signless integer of 1-64 bits or one of "
+    return emitError() << "pointee must be a signless integer of 1-8, 16, 32 or 64 bits or one of "
                           "f8E4M3FN, f8E5M2, f16, bf16, f32, f64, got "
                        << pointee;
   return success();
@@ -64,7 +68,7 @@ LogicalResult PtrType::verify(function_ref<InFlightDiagnostic()> emitError, Type
 LogicalResult DescType::verify(function_ref<InFlightDiagnostic()> emitError,
                                Type elementType, unsigned rank) {
   if (!isMemoryElementType(elementType))
-    return emitError() << "descriptor element must be a signless integer of 1-64 bits or "
+    return emitError() << "descriptor element must be a signless integer of 1-8, 16, 32 or 64 bits or "
                           "one of f8E4M3FN, f8E5M2, f16, bf16, f32, f64, got "
                        << elementType;
   // Ranks beyond 5 have no use in the kernel families and no TMA support.

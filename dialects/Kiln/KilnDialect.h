@@ -32,7 +32,8 @@
 namespace mlir::kiln {
 
 /// True for element types a pointer, descriptor or tile of memory may hold: integers of
-/// 1 to 64 bits and the float types Kiln lowers (f8E4M3FN, f8E5M2, f16, bf16, f32, f64).
+/// 1-8, 16, 32 or 64 bits and the float types Kiln lowers (f8E4M3FN, f8E5M2, f16, bf16,
+/// f32, f64).
 bool isMemoryElementType(Type type);
 
 /// Bits of storage one element of `type` takes (i4 -> 4, bf16 -> 16, ptr -> 64).

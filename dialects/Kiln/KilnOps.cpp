@@ -50,9 +50,7 @@ static Type elementOf(Type type) {
   return type;
 }
 
-static bool isCastableElement(Type type) {
-  return isMemoryElementType(type) || isa<IndexType>(type);
-}
+static bool isCastableElement(Type type) { return isMemoryElementType(type); }
 
 static std::string shapeString(ArrayRef<int64_t> shape) {
   std::string s = "[";
@@ -146,7 +144,28 @@ bool FuncOp::isConstexprParam(unsigned index) {
   return static_cast<bool>(getArgAttr(index, kConstexprAttrName));
 }
 
+/// Kernel and parameter names become C identifiers in generated launchers.
+static bool isCIdentifier(StringRef name) {
+  static const char *const keywords[] = {
+      "auto", "break", "case", "char", "const", "continue", "default", "do", "double",
+      "else", "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long",
+      "register", "restrict", "return", "short", "signed", "sizeof", "static", "struct",
+      "switch", "typedef", "union", "unsigned", "void", "volatile", "while", "bool"};
+  if (name.empty() || !(isalpha((unsigned char)name[0]) || name[0] == '_'))
+    return false;
+  if (!llvm::all_of(name, [](char c) { return isalnum((unsigned char)c) || c == '_'; }))
+    return false;
+  // Leading double underscores and the launcher's own prefix are reserved.
+  if (name.starts_with("__") || name.starts_with("kiln_"))
+    return false;
+  return llvm::none_of(keywords, [&](const char *k) { return name == k; });
+}
+
 LogicalResult FuncOp::verify() {
+  if (!isCIdentifier(getSymName()))
+    return emitOpError("kernel name '")
+           << getSymName() << "' must be a C identifier (not a keyword, not starting "
+           << "with '__' or 'kiln_'): launchers are generated from it";
   if (!getResultTypes().empty())
     return emitOpError("kernels return nothing; write results through memory");
   if (getBody().empty())
@@ -156,9 +175,14 @@ LogicalResult FuncOp::verify() {
       return emitOpError("has ") << names.size() << " parameter names for "
                                  << getNumArguments() << " parameters";
     llvm::StringSet<> seen;
-    for (auto name : names.getAsValueRange<StringAttr>())
+    for (auto name : names.getAsValueRange<StringAttr>()) {
       if (!seen.insert(name).second)
         return emitOpError("parameter name '") << name << "' is used twice";
+      if (!isCIdentifier(name))
+        return emitOpError("parameter name '")
+               << name << "' must be a C identifier (not a keyword, not starting with '__' "
+               << "or 'kiln_'): launchers are generated from it";
+    }
   }
   SmallVector<std::string> intParams;
   for (auto [index, type] : llvm::enumerate(getArgumentTypes())) {
@@ -324,7 +348,7 @@ LogicalResult CastOp::verify() {
   if (!isCastableElement(inElem) || !isCastableElement(outElem))
     return emitOpError("cannot cast ")
            << inElem << " to " << outElem
-           << "; supported: integers of 1-64 bits, f8E4M3FN, f8E5M2, f16, bf16, f32, f64";
+           << "; supported: integers of 1-8, 16, 32 or 64 bits, f8E4M3FN, f8E5M2, f16, bf16, f32, f64";
   if (getIsUnsigned() && !isa<IntegerType>(inElem) && !isa<IntegerType>(outElem))
     return emitOpError("'unsigned' needs an integer on one side");
   return success();
@@ -488,8 +512,9 @@ LogicalResult DotOp::verify() {
   if (ea != eb)
     return emitOpError("a and b element types differ: ") << ea << " vs " << eb;
   if (auto intType = dyn_cast<IntegerType>(ea)) {
-    if (intType.getWidth() > 8 || !ec.isInteger(32))
-      return emitOpError("integer dot needs inputs of at most 8 bits and an i32 accumulator");
+    // Signed products; i1 has no agreed sign, so it is not a dot input.
+    if (intType.getWidth() < 2 || intType.getWidth() > 8 || !ec.isInteger(32))
+      return emitOpError("integer dot needs signed inputs of 2 to 8 bits and an i32 accumulator");
   } else if (isa<FloatType>(ea)) {
     bool ok = ec.isF32() || (ec.isF16() && ea.isF16()) || (ec.isF64() && ea.isF64());
     if (!ok)
@@ -508,12 +533,15 @@ static LogicalResult verifyCombine(Operation *op, RankedTensorType input, int32_
     return op->emitOpError("axis ") << axis << " out of range for a rank-"
                                     << input.getRank() << " tile";
   Type elem = input.getElementType();
+  // Reductions and scans combine numbers; pointers are combined as integer offsets.
+  if (!isa<IntegerType, FloatType>(elem))
+    return op->emitOpError("combines integer or float elements, got ") << elem;
   if (kind.has_value() == !combiner.empty())
     return op->emitOpError("needs exactly one of a built-in kind or a combiner region");
   if (kind) {
-    if (!isa<IntegerType, FloatType>(elem))
-      return op->emitOpError("built-in combiners need integer or float elements, got ")
-             << elem;
+    if (isa<Float8E4M3FNType, Float8E5M2Type>(elem))
+      return op->emitOpError("8-bit floats are a storage format: kiln.cast the tile to "
+                             "f16, bf16 or f32 before combining");
     return success();
   }
   if (!combiner.hasOneBlock())
@@ -522,12 +550,19 @@ static LogicalResult verifyCombine(Operation *op, RankedTensorType input, int32_
   if (block.getNumArguments() != 2 || block.getArgument(0).getType() != elem ||
       block.getArgument(1).getType() != elem)
     return op->emitOpError("combiner must take two ") << elem << " arguments";
-  auto yield = dyn_cast<YieldOp>(block.getTerminator());
+  auto yield = dyn_cast_if_present<YieldOp>(block.empty() ? nullptr : &block.back());
   if (!yield || yield.getValues().size() != 1 || yield.getValues()[0].getType() != elem)
     return op->emitOpError("combiner must yield one ") << elem;
-  for (Operation &inner : block.without_terminator())
-    if (!isPure(&inner))
+  for (Operation &inner : block) {
+    if (&inner != yield.getOperation() && !isPure(&inner))
       return inner.emitOpError("is not allowed in a combiner: combiners must be pure");
+    // Combiners are applied to element pairs far from where they are written, so they
+    // may only read their two arguments and what they compute themselves.
+    for (Value v : inner.getOperands())
+      if (!combiner.isAncestor(v.getParentRegion()))
+        return inner.emitOpError("uses a value from outside the combiner; combiners may "
+                                 "only use their two arguments");
+  }
   return success();
 }
 

@@ -3,6 +3,7 @@
  * bf16 values travel in the low 16 bits of an SSE register, so a float return whose low
  * 16 bits hold the result matches the calling convention. */
 #include <stdint.h>
+#include <math.h>
 #include <string.h>
 
 static float kiln_bf16_bits_as_float(uint32_t bits) {
@@ -26,11 +27,18 @@ float __truncsfbf2(float x) {
 }
 
 float __truncdfbf2(double x) {
-  /* Round to odd into f32 first so the second rounding cannot double-round. */
+  /* Round to odd into f32 (truncate toward zero, then set the lowest bit if anything was
+   * dropped), so the final rounding to bf16 sees the true position of x. */
   float f = (float)x;
+  if ((double)f != x && f == f) {
+    if (fabs((double)f) > fabs(x))
+      f = nextafterf(f, 0.0f);
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    u |= 1u;
+    memcpy(&f, &u, sizeof f);
+  }
   uint32_t u;
   memcpy(&u, &f, sizeof u);
-  if ((double)f != x && (u & 1u) == 0 && (u & 0x7fffffffu) < 0x7f800000u)
-    u |= 1u;
   return kiln_bf16_bits_as_float(kiln_f32_to_bf16_bits(u));
 }

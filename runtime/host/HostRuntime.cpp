@@ -120,7 +120,14 @@ extern "C" kiln_status kiln_host_launch(kiln_host_program_fn fn, void **args, ui
   launch.gx = gx;
   launch.gy = gy;
   launch.gz = gz;
-  launch.total = (int64_t)gx * gy * gz;
+  // Each extent is below 2^31, so the product fits in 93 bits: check it fits in 63.
+  int64_t xy = 0, total = 0;
+  if (__builtin_mul_overflow((int64_t)gx, (int64_t)gy, &xy) ||
+      __builtin_mul_overflow(xy, (int64_t)gz, &total)) {
+    lastError = "kiln_host_launch: grid of more than 2^63 programs";
+    return KILN_ERROR_INVALID_ARGUMENT;
+  }
+  launch.total = total;
   if (launch.total == 0)
     return KILN_SUCCESS;
   ThreadPool::get().run(launch);

@@ -113,12 +113,14 @@ static std::string headerFor(const std::vector<driver::KernelInfo> &kernels, Str
     }
     os << "/** Runs `" << k.name << "` over an explicit grid. */\n"
        << "static inline kiln_status kiln_" << k.name
-       << "_launch_grid(uint32_t grid_x, uint32_t grid_y, uint32_t grid_z" << params << ") {\n";
+       << "_launch_grid(uint32_t kiln_grid_x_, uint32_t kiln_grid_y_, uint32_t kiln_grid_z_"
+       << params << ") {\n";
     if (k.params.empty())
-      os << "  void **args = 0;\n";
+      os << "  void **kiln_args_ = 0;\n";
     else
-      os << "  void *args[] = {" << argList << "};\n";
-    os << "  return kiln_host_launch(" << k.symbol << ", args, grid_x, grid_y, grid_z);\n}\n\n";
+      os << "  void *kiln_args_[] = {" << argList << "};\n";
+    os << "  return kiln_host_launch(" << k.symbol
+       << ", kiln_args_, kiln_grid_x_, kiln_grid_y_, kiln_grid_z_);\n}\n\n";
     if (k.grid.empty())
       continue;
     std::string plain = params.empty() ? "void" : params.substr(2);
@@ -126,12 +128,14 @@ static std::string headerFor(const std::vector<driver::KernelInfo> &kernels, Str
     for (size_t i = 0; i < k.grid.size(); ++i)
       os << (i ? ", " : "") << k.grid[i];
     os << ". */\nstatic inline kiln_status kiln_" << k.name << "_launch(" << plain << ") {\n"
-       << "  int64_t g[3] = {1, 1, 1};\n";
+       << "  int64_t kiln_g_[3] = {1, 1, 1};\n";
     for (size_t i = 0; i < k.grid.size(); ++i)
-      os << "  g[" << i << "] = " << mlir::kiln::gridExprToC(k.grid[i]) << ";\n";
-    os << "  for (int i = 0; i < 3; ++i)\n"
-       << "    if (g[i] < 0 || g[i] > INT32_MAX) return KILN_ERROR_INVALID_ARGUMENT;\n"
-       << "  return kiln_" << k.name << "_launch_grid((uint32_t)g[0], (uint32_t)g[1], (uint32_t)g[2]";
+      os << "  kiln_g_[" << i << "] = " << mlir::kiln::gridExprToC(k.grid[i]) << ";\n";
+    os << "  for (int kiln_i_ = 0; kiln_i_ < 3; ++kiln_i_)\n"
+       << "    if (kiln_g_[kiln_i_] < 0 || kiln_g_[kiln_i_] > INT32_MAX)\n"
+       << "      return KILN_ERROR_INVALID_ARGUMENT;\n"
+       << "  return kiln_" << k.name
+       << "_launch_grid((uint32_t)kiln_g_[0], (uint32_t)kiln_g_[1], (uint32_t)kiln_g_[2]";
     for (const auto &p : k.params)
       os << ", " << p.name;
     os << ");\n}\n\n";

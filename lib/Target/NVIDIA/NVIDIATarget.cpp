@@ -64,10 +64,7 @@ LogicalResult lowerToNVVM(ModuleOp module, const TargetOptions &options,
     KernelResources r;
     r.name = func.getName().str();
     r.threads = options.threads;
-    for (BlockArgument arg : func.getWorkgroupAttributions()) {
-      auto type = cast<MemRefType>(arg.getType());
-      r.staticSharedBytes += type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
-    }
+    r.staticSharedBytes = mlir::kiln::workgroupBytes(func);
     resources.push_back(r);
   });
   PassManager pm(module.getContext());

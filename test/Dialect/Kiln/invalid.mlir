@@ -82,7 +82,7 @@ kiln.func @few_names(%a: i32, %b: i32) attributes {param_names = ["a"]} {
 
 // -----
 
-// expected-error @+1 {{pointee must be a signless integer of 1-64 bits}}
+// expected-error @+1 {{pointee must be a signless integer of 1-8, 16, 32 or 64 bits}}
 kiln.func @bad_pointee(%p: !kiln.ptr<index>) {
   kiln.return
 }
@@ -504,7 +504,7 @@ kiln.func @dot_int(%i: i16, %z: i32) {
   %a = kiln.splat %i : tensor<4x8xi16>
   %b = kiln.splat %i : tensor<8x4xi16>
   %c = kiln.splat %z : tensor<4x4xi32>
-  // expected-error @+1 {{integer dot needs inputs of at most 8 bits and an i32 accumulator}}
+  // expected-error @+1 {{integer dot needs signed inputs of 2 to 8 bits and an i32 accumulator}}
   %d = kiln.dot %a, %b, %c : tensor<4x8xi16>, tensor<8x4xi16> -> tensor<4x4xi32>
   kiln.return
 }
@@ -614,7 +614,7 @@ kiln.func @reduce_impure(%x: f32, %p: !kiln.ptr<f32>) {
 kiln.func @reduce_ptr(%p: !kiln.ptr<f32>) {
   %a = kiln.iota : tensor<4xi32>
   %pa = kiln.addptr %p, %a : !kiln.ptr<f32>, tensor<4xi32> -> tensor<4x!kiln.ptr<f32>>
-  // expected-error @+1 {{built-in combiners need integer or float elements}}
+  // expected-error @+1 {{combines integer or float elements, got '!kiln.ptr<f32>'}}
   %r = kiln.reduce sum %pa {axis = 0 : i32} : tensor<4x!kiln.ptr<f32>> -> !kiln.ptr<f32>
   kiln.return
 }
@@ -639,5 +639,80 @@ kiln.func @yield_parent(%x: f32) {
 
 func.func @return_parent() {
   // expected-error @+1 {{expects parent op 'kiln.func'}}
+  kiln.return
+}
+
+// -----
+
+kiln.func @reduce_capture(%x: f32, %s: f32) {
+  %t = kiln.splat %x : tensor<4xf32>
+  %r = kiln.reduce %t {axis = 0 : i32} : tensor<4xf32> -> f32 combiner {
+  ^bb0(%a: f32, %b: f32):
+    // Combiners run far from where they are written: only their arguments are visible.
+    // expected-error @+1 {{uses a value from outside the combiner; combiners may only use their two arguments}}
+    kiln.yield %s : f32
+  }
+  kiln.return
+}
+
+// -----
+
+kiln.func @reduce_f8(%x: f32) {
+  %f = kiln.splat %x : tensor<4xf32>
+  %t = kiln.cast %f : tensor<4xf32> to tensor<4xf8E4M3FN>
+  // expected-error @+1 {{8-bit floats are a storage format: kiln.cast the tile to f16, bf16 or f32 before combining}}
+  %r = kiln.reduce max %t {axis = 0 : i32} : tensor<4xf8E4M3FN> -> f8E4M3FN
+  kiln.return
+}
+
+// -----
+
+kiln.func @reduce_empty_combiner(%x: f32) {
+  %t = kiln.splat %x : tensor<4xf32>
+  // expected-error @+1 {{combiner must yield one 'f32'}}
+  %r = kiln.reduce %t {axis = 0 : i32} : tensor<4xf32> -> f32 combiner {
+  ^bb0(%a: f32, %b: f32):
+  }
+  kiln.return
+}
+
+// -----
+
+// Launchers are generated in C, so names must be C identifiers.
+// expected-error @+1 {{kernel name 'int' must be a C identifier}}
+kiln.func @int() {
+  kiln.return
+}
+
+// -----
+
+// expected-error @+1 {{parameter name 'kiln_g' must be a C identifier}}
+kiln.func @names(%kiln_g: i32) {
+  kiln.return
+}
+
+// -----
+
+kiln.func @dot_bool(%i: i1, %z: i32) {
+  %a = kiln.splat %i : tensor<4x8xi1>
+  %b = kiln.splat %i : tensor<8x4xi1>
+  %c = kiln.splat %z : tensor<4x4xi32>
+  // expected-error @+1 {{integer dot needs signed inputs of 2 to 8 bits and an i32 accumulator}}
+  %d = kiln.dot %a, %b, %c : tensor<4x8xi1>, tensor<8x4xi1> -> tensor<4x4xi32>
+  kiln.return
+}
+
+// -----
+
+// expected-error @+1 {{kernel parameters are pointers, descriptors, integers or floats}}
+kiln.func @tile_param(%x: tensor<?xf32>) {
+  kiln.return
+}
+
+// -----
+
+// Grid rules are evaluated with checked 64-bit arithmetic.
+// expected-error @+1 {{invalid grid expression: arithmetic overflows 64 bits}}
+kiln.func @grid_overflow(%n: i32) attributes {grid = ["999999999999999 * 999999999999999"]} {
   kiln.return
 }
