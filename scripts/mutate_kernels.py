@@ -89,6 +89,9 @@ def main():
     workdir = args.keep or tempfile.mkdtemp(prefix="kiln-mutants-")
     os.makedirs(workdir, exist_ok=True)
     jobs = []
+    # The inputs themselves first: regression files must stay diagnostics, not crashes.
+    for name, text in sources:
+        jobs.append((len(jobs) + args.count, name, text, "unmutated", workdir))
     for i in range(args.count):
         name, text = sources[i % len(sources)]
         mutant, kind = mutate(text, rng)
@@ -103,7 +106,7 @@ def main():
             for tool, detail in failures:
                 crashes += 1
                 print(f"CRASH: {tool} on mutant {index} of {name} ({kind}), kept as {path}:\n{detail}")
-    print(f"{args.count} mutants x 3 runs: {crashes} crashes")
+    print(f"{len(sources)} inputs and {args.count} mutants x 3 runs: {crashes} crashes")
     return 1 if crashes else 0
 
 

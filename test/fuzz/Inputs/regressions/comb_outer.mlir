@@ -1,0 +1,12 @@
+kiln.func @k(%p: !kiln.ptr<i32>, %s: i32) {
+  %x = kiln.iota : tensor<128xi32>
+  %r = kiln.reduce %x {axis = 0 : i32} : tensor<128xi32> -> i32 combiner {
+  ^bb0(%l: i32, %r: i32):
+    %o = arith.addi %l, %s : i32
+    kiln.yield %o : i32
+  }
+  %q = kiln.addptr %p, %r : !kiln.ptr<i32>, i32 -> !kiln.ptr<i32>
+  %one = arith.constant 1 : i32
+  %old = kiln.atomic_add %q, %one : !kiln.ptr<i32>, i32 -> i32
+  kiln.return
+}
