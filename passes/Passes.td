@@ -29,7 +29,8 @@ def KilnSpecialize : Pass<"kiln-specialize", "::mlir::ModuleOp"> {
 def KilnLowerToHost : Pass<"kiln-lower-to-host", "::mlir::ModuleOp"> {
   let summary = "Lower tile IR to tensor/linalg/scf/LLVM ops for the host CPU target";
   let description = [{
-    Turns each `kiln.func` into a `func.func` that runs one program instance and takes
+    Turns each `kiln.func` into a private `func.func` (renamed `kiln_kernel_<name>`, with
+    internal linkage so only the entry point is exported) that runs one program instance and takes
     the program id and grid as six trailing i32 parameters, plus an entry point
     `kiln_program_<name>(void **args, pid x/y/z, grid x/y/z)` that unpacks the
     arguments (the host runtime's calling convention). Tiles stay tensors: memory
@@ -43,8 +44,9 @@ def KilnLowerToHost : Pass<"kiln-lower-to-host", "::mlir::ModuleOp"> {
     ```mlir
     kiln.func @k(%x: !kiln.ptr<f32>) { ... }
     // becomes
-    func.func @k(%x: !llvm.ptr, %px: i32, %py: i32, %pz: i32, %gx: i32, %gy: i32, %gz: i32)
-    func.func @kiln_program_k(%args: !llvm.ptr, %px: i32, ...) { ... call @k ... }
+    func.func private @kiln_kernel_k(%x: !llvm.ptr, %px: i32, %py: i32, %pz: i32,
+                                     %gx: i32, %gy: i32, %gz: i32)
+    func.func @kiln_program_k(%args: !llvm.ptr, %px: i32, ...) { ... call @kiln_kernel_k ... }
     ```
   }];
   let dependentDialects = [

@@ -590,22 +590,25 @@ LogicalResult ScanOp::verify() {
   return success();
 }
 
-void ReduceOp::build(OpBuilder &builder, OperationState &state, Type resultType, Value input,
-                     int32_t axis, CombineKind kind) {
+/// Shared builder of reduce and scan with a built-in combiner.
+static void buildCombine(OpBuilder &builder, OperationState &state, StringAttr axisName,
+                         StringAttr kindName, Type resultType, Value input, int32_t axis,
+                         CombineKind kind) {
   state.addOperands(input);
-  state.addAttribute(getAxisAttrName(state.name), builder.getI32IntegerAttr(axis));
-  state.addAttribute(getKindAttrName(state.name),
-                     CombineKindAttr::get(builder.getContext(), kind));
+  state.addAttribute(axisName, builder.getI32IntegerAttr(axis));
+  state.addAttribute(kindName, CombineKindAttr::get(builder.getContext(), kind));
   state.addRegion();
   state.addTypes(resultType);
 }
 
+void ReduceOp::build(OpBuilder &builder, OperationState &state, Type resultType, Value input,
+                     int32_t axis, CombineKind kind) {
+  buildCombine(builder, state, getAxisAttrName(state.name), getKindAttrName(state.name),
+               resultType, input, axis, kind);
+}
+
 void ScanOp::build(OpBuilder &builder, OperationState &state, Type resultType, Value input,
                    int32_t axis, CombineKind kind) {
-  state.addOperands(input);
-  state.addAttribute(getAxisAttrName(state.name), builder.getI32IntegerAttr(axis));
-  state.addAttribute(getKindAttrName(state.name),
-                     CombineKindAttr::get(builder.getContext(), kind));
-  state.addRegion();
-  state.addTypes(resultType);
+  buildCombine(builder, state, getAxisAttrName(state.name), getKindAttrName(state.name),
+               resultType, input, axis, kind);
 }

@@ -41,7 +41,8 @@ inline float fromBF16(uint16_t b) {
 /// A NaN pattern written into outputs before a run, so unwritten elements show.
 inline float poison() { return std::nanf("0x7a"); }
 
-/// Relative L2 error of `got` against `want`; NaN positions must match exactly.
+/// Relative L2 error of `got` against `want` over the finite reference values; NaN and
+/// infinity positions (and signs) must match exactly.
 inline bool checkClose(const char *what, const std::vector<float> &got,
                        const std::vector<double> &want, double tolerance) {
   double num = 0, den = 0;
@@ -53,6 +54,14 @@ inline bool checkClose(const char *what, const std::vector<float> &got,
     }
     if (std::isnan(want[i]))
       continue;
+    if (std::isinf(want[i]) || std::isinf(got[i])) {
+      if ((double)got[i] != want[i]) {
+        std::fprintf(stderr, "%s: infinity mismatch at %zu (got %g, want %g)\n", what, i,
+                     (double)got[i], want[i]);
+        return false;
+      }
+      continue;
+    }
     num += (got[i] - want[i]) * (got[i] - want[i]);
     den += want[i] * want[i];
   }

@@ -159,6 +159,7 @@ const char *kiln_status_name(kiln_status status) {
   case KILN_ERROR_NOT_FOUND: return "KILN_ERROR_NOT_FOUND";
   case KILN_ERROR_IO: return "KILN_ERROR_IO";
   case KILN_ERROR_CUDA: return "KILN_ERROR_CUDA";
+  case KILN_ERROR_COMPILE: return "KILN_ERROR_COMPILE";
   }
   return "KILN_ERROR_UNKNOWN";
 }

@@ -15,22 +15,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kiln/c/kiln_status.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-typedef enum kiln_status {
-  KILN_SUCCESS = 0,
-  KILN_ERROR_DRIVER_NOT_FOUND = 1,
-  KILN_ERROR_DRIVER_TOO_OLD = 2,
-  KILN_ERROR_NO_DEVICE = 3,
-  KILN_ERROR_INVALID_ARGUMENT = 4,
-  KILN_ERROR_INVALID_LAUNCH_ARGUMENT = 5,
-  KILN_ERROR_OUT_OF_MEMORY = 6,
-  KILN_ERROR_NOT_FOUND = 7,
-  KILN_ERROR_IO = 8,
-  KILN_ERROR_CUDA = 9
-} kiln_status;
 
 /** The message of the last failed call on this thread ("" if none). Valid until the next
  *  kiln_cuda_* call on this thread. */

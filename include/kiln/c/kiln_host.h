@@ -4,6 +4,8 @@
 
 #include <stdint.h>
 
+#include "kiln/c/kiln_status.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -14,15 +16,6 @@ extern "C" {
 typedef void (*kiln_host_program_fn)(void **args, int32_t px, int32_t py, int32_t pz,
                                      int32_t gx, int32_t gy, int32_t gz);
 
-/// Status codes shared by Kiln's C APIs.
-typedef enum kiln_status {
-  KILN_SUCCESS = 0,
-  KILN_ERROR_INVALID_ARGUMENT = 1,
-  KILN_ERROR_NO_DEVICE = 2,
-  KILN_ERROR_DRIVER = 3,
-  KILN_ERROR_COMPILE = 4,
-  KILN_ERROR_OUT_OF_MEMORY = 5,
-} kiln_status;
 
 /// Runs `fn` for every program id of the grid on the shared host thread pool and returns
 /// when all programs have finished. A zero-sized grid runs nothing. Grids with an extent
