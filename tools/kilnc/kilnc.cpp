@@ -15,11 +15,13 @@
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/FormatVariadic.h"
 
+#include <cstdio>
 #include <set>
 
 using namespace llvm;
@@ -168,6 +170,10 @@ static json::Value metadataFor(const std::vector<driver::KernelInfo> &kernels,
                                 {"shared_memory_bytes", k.sharedMemoryBytes}};
     if (!cpuName.empty())
       kernel["cpu"] = cpuName;
+    if (k.registers >= 0) {
+      kernel["registers"] = k.registers;
+      kernel["spill_bytes"] = k.spillBytes;
+    }
     list.push_back(std::move(kernel));
   }
   return json::Object{{"kernels", std::move(list)}};
@@ -183,6 +189,9 @@ static int writeFile(StringRef path, StringRef contents) {
   return 0;
 }
 
+static cl::opt<bool> spillsAreErrors(
+    "Werror-spills", cl::desc("Treat register spills reported by ptxas as errors"),
+    cl::cat(category));
 static cl::opt<int> numThreads("gpu-threads",
                                cl::desc("GPU threads per program instance (default 128)"),
                                cl::init(128), cl::cat(category));
@@ -206,6 +215,65 @@ static int writeMetadata(std::vector<driver::KernelInfo> &kernels, StringRef bin
   raw_string_ostream js(json);
   js << formatv("{0:2}", metadataFor(kernels, targetName, binary, cpuName)) << "\n";
   return writeFile(outputPath(outputStem(), ".json"), json);
+}
+
+/// Runs ptxas -v over the written PTX: records registers and spills per kernel, warns
+/// about spills (an error with --Werror-spills).
+static int reportResources(std::vector<driver::KernelInfo> &kernels, StringRef ptxPath,
+                           const nvidia::TargetOptions &options) {
+  SmallString<256> ptxas(nvidia::defaultToolkitPath());
+  sys::path::append(ptxas, "bin", "ptxas");
+  SmallString<128> log;
+  if (sys::fs::createTemporaryFile("kilnc-ptxas", "txt", log))
+    return 0;
+  std::string arch = "-arch=" + options.chip;
+  SmallVector<StringRef> args{ptxas, arch, "-v", ptxPath, "-o", "/dev/null"};
+  std::optional<StringRef> redirects[] = {std::nullopt, StringRef(log), StringRef(log)};
+  int rc = sys::ExecuteAndWait(ptxas, args, std::nullopt, redirects);
+  auto text = MemoryBuffer::getFile(log);
+  sys::fs::remove(log);
+  if (rc != 0 || !text)
+    return fail("ptxas -v failed on " + ptxPath);
+  // "Compiling entry function 'NAME'", then "N bytes spill stores, M bytes spill loads"
+  // and "Used R registers".
+  driver::KernelInfo *current = nullptr;
+  SmallVector<StringRef> lines;
+  (*text)->getBuffer().split(lines, '\n');
+  int status = 0;
+  for (StringRef line : lines) {
+    size_t at = line.find("Compiling entry function '");
+    if (at != StringRef::npos) {
+      StringRef name = line.substr(at + 26).split('\'').first;
+      current = nullptr;
+      for (auto &k : kernels)
+        if (k.name == name)
+          current = &k;
+      continue;
+    }
+    if (!current)
+      continue;
+    unsigned stack = 0, stores = 0, loads = 0, regs = 0;
+    if (sscanf(line.trim().str().c_str(),
+               "%u bytes stack frame, %u bytes spill stores, %u bytes spill loads", &stack,
+               &stores, &loads) == 3) {
+      current->spillBytes = stores + loads;
+      if (stores + loads) {
+        std::string msg = "kernel '" + current->name + "' spills " + std::to_string(stores) +
+                          " bytes of registers to local memory (and loads " +
+                          std::to_string(loads) + ")";
+        if (spillsAreErrors) {
+          WithColor::error(errs(), "kilnc") << msg << "\n";
+          status = 1;
+        } else {
+          WithColor::warning(errs(), "kilnc") << msg << "\n";
+        }
+      }
+    }
+    size_t used = line.find("Used ");
+    if (used != StringRef::npos && sscanf(line.substr(used).str().c_str(), "Used %u registers", &regs) == 1)
+      current->registers = regs;
+  }
+  return status;
 }
 
 /// sm_80 / sm_90a: PTX (--emit=asm), NVVM (--emit=llvm), or DIR/STEM.{cubin,ptx,json}.
@@ -246,6 +314,8 @@ static int compileForNVIDIA(mlir::ModuleOp module, std::vector<driver::KernelInf
   if (int rc = writeFile(outputPath(stem, ".ptx"), *ptx))
     return rc;
   if (int rc = writeFile(outputPath(stem, ".cubin"), *cubin))
+    return rc;
+  if (int rc = reportResources(kernels, outputPath(stem, ".ptx"), options))
     return rc;
   return writeMetadata(kernels, stem + ".cubin", "");
 }

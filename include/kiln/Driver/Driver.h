@@ -44,6 +44,8 @@ struct KernelInfo {
   std::vector<std::string> grid; ///< grid rule, empty when none
   unsigned threads = 1;
   unsigned sharedMemoryBytes = 0;
+  int registers = -1;   ///< per thread, from the assembler (GPU targets); -1 unknown
+  int spillBytes = -1;  ///< spill stores + loads in bytes (GPU targets); -1 unknown
 };
 
 /// A context with every dialect, extension and translation the compiler uses loaded.
