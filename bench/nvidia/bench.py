@@ -709,28 +709,40 @@ class Checks:
             self.record("matmul", case, ok and cok, rel, "; ".join(d for d in (detail, "" if cok else cdetail) if d))
 
     def rowstats(self, kernel, cases, tol=1e-5):
-        """Row sums and maxima of a rows x cols f32 matrix (check only, no timing)."""
+        """Row sums and maxima, forward/reverse running sums of the first 16 columns and
+        their transpose (check only, no timing)."""
         torch = self.torch
         for rows, cols in cases:
             case = "%dx%d" % (rows, cols)
             x = self.randn(rows * cols).view(rows, cols)
-            sums = torch.empty(rows + CANARY_ELEMS, dtype=torch.float32, device="cuda")
-            maxs = torch.empty(rows + CANARY_ELEMS, dtype=torch.float32, device="cuda")
-            for buf in (sums, maxs):
+            bufs = {}
+            for name, n in (("sums", rows), ("maxs", rows), ("fwd", rows * 16), ("rev", rows * 16),
+                            ("tr", rows * 16)):
+                buf = torch.empty(n + CANARY_ELEMS, dtype=torch.float32, device="cuda")
                 buf.view(torch.int32).fill_(CANARY_BITS)
-                buf[:rows].fill_(POISON)
+                buf[:n].fill_(POISON)
+                bufs[name] = (buf, n)
             try:
-                kernel.launch(x=x.cuda(), sums=sums, maxs=maxs, rows=rows, cols=cols)
+                kernel.launch(x=x.cuda(), rows=rows, cols=cols, **{k: v[0] for k, v in bufs.items()})
                 torch.cuda.synchronize()
             except Exception as e:
                 self.record("rowstats", case, False, detail="launch failed: %s" % e)
                 continue
-            ok1, rel1, d1 = self.compare(sums[:rows].cpu(), x.double().sum(dim=1), tol)
-            ok2, rel2, d2 = self.compare(maxs[:rows].cpu(), x.double().amax(dim=1), 0.0)
-            c1, cd1 = self.canary_ok(sums, rows)
-            c2, cd2 = self.canary_ok(maxs, rows)
-            self.record("rowstats", case, ok1 and ok2 and c1 and c2, max(rel1, rel2),
-                        "; ".join(d for d in (d1, d2, "" if c1 else cd1, "" if c2 else cd2) if d))
+            head = torch.zeros(rows, 16, dtype=torch.float64)
+            head[:, :min(16, cols)] = x.double()[:, :16]
+            refs = {"sums": (x.double().sum(dim=1), tol), "maxs": (x.double().amax(dim=1), 0.0),
+                    "fwd": (head.cumsum(dim=1).flatten(), tol),
+                    "rev": (head.flip(1).cumsum(dim=1).flip(1).flatten(), tol),
+                    "tr": (head.t().contiguous().flatten(), 0.0)}
+            ok_all, worst, details = True, 0.0, []
+            for name, (ref, t) in refs.items():
+                buf, n = bufs[name]
+                ok, rel, detail = self.compare(buf[:n].cpu(), ref, t)
+                cok, cdetail = self.canary_ok(buf, n)
+                ok_all = ok_all and ok and cok
+                worst = max(worst, rel)
+                details += ["%s: %s" % (name, d) for d in (detail, "" if cok else cdetail) if d]
+            self.record("rowstats", case, ok_all, worst, "; ".join(details))
 
     def softmax(self, kernel, cases, tol=2e-5):
         torch = self.torch

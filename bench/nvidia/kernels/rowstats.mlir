@@ -1,8 +1,10 @@
-// GPU check kernel: per program a 16x16 block of a row-major matrix; writes each row's
-// sum and maximum, and the block's column-wise running sum (scan) of the first row.
-// Exercises reductions along an axis, tiles smaller than the thread block (16 elements
-// over 128 threads: replicated, single-owner stores), broadcasts and scans.
+// GPU check kernel: per program 16 rows of a row-major matrix; writes each row's sum and
+// maximum, the forward and reverse running sums of the first 16 columns, and their
+// transpose. Exercises reductions along an axis, tiles smaller than the thread block
+// (16 elements over 128 threads: replicated, single-owner stores), scans both ways and
+// transposes.
 kiln.func @rowstats(%x: !kiln.ptr<f32>, %sums: !kiln.ptr<f32>, %maxs: !kiln.ptr<f32>,
+                    %fwd: !kiln.ptr<f32>, %rev: !kiln.ptr<f32>, %tr: !kiln.ptr<f32>,
                     %rows: i32, %cols: i32) attributes {grid = ["cdiv(rows, 16)"]} {
   %pid = kiln.program_id 0 : i32
   %c0 = arith.constant 0 : i32
@@ -27,6 +29,17 @@ kiln.func @rowstats(%x: !kiln.ptr<f32>, %sums: !kiln.ptr<f32>, %maxs: !kiln.ptr<
     %m2 = arith.maximumf %mx, %bm : tensor<16xf32>
     scf.yield %s2, %m2 : tensor<16xf32>, tensor<16xf32>
   }
+  %c16_64 = arith.constant 16 : i64
+  %dfwd = kiln.make_desc %fwd, [%m, %c16_64], [%c16_64, %one] : !kiln.ptr<f32> -> !kiln.desc<f32, 2>
+  %drev = kiln.make_desc %rev, [%m, %c16_64], [%c16_64, %one] : !kiln.ptr<f32> -> !kiln.desc<f32, 2>
+  %dtr = kiln.make_desc %tr, [%c16_64, %m], [%m, %one] : !kiln.ptr<f32> -> !kiln.desc<f32, 2>
+  %head = kiln.load %dx[%r0, %c0] : !kiln.desc<f32, 2>[i32, i32] -> tensor<16x16xf32>
+  %sf = kiln.scan sum %head {axis = 1 : i32} : tensor<16x16xf32> -> tensor<16x16xf32>
+  %sr = kiln.scan sum %head {axis = 1 : i32, reverse} : tensor<16x16xf32> -> tensor<16x16xf32>
+  %ht = kiln.transpose %head {order = array<i32: 1, 0>} : tensor<16x16xf32> -> tensor<16x16xf32>
+  kiln.store %dfwd[%r0, %c0], %sf : !kiln.desc<f32, 2>[i32, i32], tensor<16x16xf32>
+  kiln.store %drev[%r0, %c0], %sr : !kiln.desc<f32, 2>[i32, i32], tensor<16x16xf32>
+  kiln.store %dtr[%c0, %r0], %ht : !kiln.desc<f32, 2>[i32, i32], tensor<16x16xf32>
   kiln.store %ds[%r0], %res#0 : !kiln.desc<f32, 1>[i32], tensor<16xf32>
   kiln.store %dm[%r0], %res#1 : !kiln.desc<f32, 1>[i32], tensor<16xf32>
   kiln.return
