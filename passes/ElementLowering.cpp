@@ -430,6 +430,18 @@ Value applyCombiner(OpBuilder &b, Location loc, std::optional<CombineKind> kind,
 }
 
 
+Value branchValue(OpBuilder &b, Location loc, Value cond,
+                  function_ref<Value(OpBuilder &, Location)> then,
+                  function_ref<Value(OpBuilder &, Location)> otherwise) {
+  if (!cond)
+    return then(b, loc);
+  auto ifOp = b.create<scf::IfOp>(
+      loc, cond,
+      [&](OpBuilder &t, Location l) { t.create<scf::YieldOp>(l, ValueRange{then(t, l)}); },
+      [&](OpBuilder &e, Location l) { e.create<scf::YieldOp>(l, ValueRange{otherwise(e, l)}); });
+  return ifOp.getResult(0);
+}
+
 LogicalResult checkElementArithmetic(Operation *root) {
   WalkResult result = root->walk([](Operation *op) {
     if (!isa<arith::ArithDialect, math::MathDialect>(op->getDialect()) ||

@@ -66,6 +66,12 @@ DescParts unpackDesc(OpBuilder &b, Location loc, Value desc, unsigned rank);
 std::pair<Value, Value> blockElement(OpBuilder &b, Location loc, const DescParts &desc,
                                      ValueRange offsets, ValueRange coords);
 
+/// `then` when `cond` holds, else `otherwise`, as an scf.if yielding one value; only the
+/// taken branch runs (loads behind a mask must not execute). A null `cond` means true.
+Value branchValue(OpBuilder &b, Location loc, Value cond,
+                  function_ref<Value(OpBuilder &, Location)> then,
+                  function_ref<Value(OpBuilder &, Location)> otherwise);
+
 /// Zero of `elem` (the default padding and masked-off value).
 Value zeroOf(OpBuilder &b, Location loc, Type elem);
 

@@ -340,14 +340,10 @@ private:
                                               : LLVM::AtomicOrdering::seq_cst);
   }
 
-  /// `then` under `cond`, yielding its value, else `otherwise`.
+  /// `then` under `cond`, yielding its value, else `otherwise` (see branchValue).
   Value guarded(Location loc, Value cond, function_ref<Value(OpBuilder &, Location)> then,
                 function_ref<Value(OpBuilder &, Location)> otherwise) {
-    auto ifOp = b.create<scf::IfOp>(
-        loc, cond,
-        [&](OpBuilder &t, Location l) { t.create<scf::YieldOp>(l, ValueRange{then(t, l)}); },
-        [&](OpBuilder &e, Location l) { e.create<scf::YieldOp>(l, ValueRange{otherwise(e, l)}); });
-    return ifOp.getResult(0);
+    return branchValue(b, loc, cond, then, otherwise);
   }
 
   /// Whether chunks of `vec` registers of tile `t` can move as one vector access: whole

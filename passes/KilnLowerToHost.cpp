@@ -95,13 +95,7 @@ Value maskedOr(OpBuilder &b, Location loc, Value mask, ValueRange ivs,
                function_ref<Value(OpBuilder &, Location)> then,
                function_ref<Value(OpBuilder &, Location)> otherwise) {
   Value cond = mask ? b.create<tensor::ExtractOp>(loc, mask, ivs) : Value();
-  if (!cond)
-    return then(b, loc);
-  auto ifOp = b.create<scf::IfOp>(
-      loc, cond,
-      [&](OpBuilder &t, Location l) { t.create<scf::YieldOp>(l, ValueRange{then(t, l)}); },
-      [&](OpBuilder &e, Location l) { e.create<scf::YieldOp>(l, ValueRange{otherwise(e, l)}); });
-  return ifOp.getResult(0);
+  return branchValue(b, loc, cond, then, otherwise);
 }
 
 
@@ -382,12 +376,8 @@ struct AtomicAddLowering : HostPattern<AtomicAddOp> {
       auto rmw = [&](OpBuilder &t, Location tl) -> Value {
         return emitAtomic(t, tl, kind, p, v);
       };
-      if (!m)
-        return rmw(b, l);
-      auto ifOp = b.create<scf::IfOp>(
-          l, m, [&](OpBuilder &t, Location tl) { t.create<scf::YieldOp>(tl, ValueRange{rmw(t, tl)}); },
-          [&](OpBuilder &e, Location el) { e.create<scf::YieldOp>(el, ValueRange{zeroOf(e, el, elem)}); });
-      return ifOp.getResult(0);
+      return branchValue(b, l, m, rmw,
+                         [&](OpBuilder &e, Location el) { return zeroOf(e, el, elem); });
     };
     auto tileType = dyn_cast<RankedTensorType>(op.getType());
     if (!tileType) {
