@@ -717,7 +717,7 @@ class Checks:
             x = self.randn(rows * cols).view(rows, cols)
             bufs = {}
             for name, n in (("sums", rows), ("maxs", rows), ("fwd", rows * 16), ("rev", rows * 16),
-                            ("tr", rows * 16)):
+                            ("tr", rows * 16), ("newest", rows * 16)):
                 buf = torch.empty(n + CANARY_ELEMS, dtype=torch.float32, device="cuda")
                 buf.view(torch.int32).fill_(CANARY_BITS)
                 buf[:n].fill_(POISON)
@@ -733,7 +733,8 @@ class Checks:
             refs = {"sums": (x.double().sum(dim=1), tol), "maxs": (x.double().amax(dim=1), 0.0),
                     "fwd": (head.cumsum(dim=1).flatten(), tol),
                     "rev": (head.flip(1).cumsum(dim=1).flip(1).flatten(), tol),
-                    "tr": (head.t().contiguous().flatten(), 0.0)}
+                    "tr": (head.t().contiguous().flatten(), 0.0),
+                    "newest": (head.flatten(), 0.0)}
             ok_all, worst, details = True, 0.0, []
             for name, (ref, t) in refs.items():
                 buf, n = bufs[name]

@@ -1,10 +1,11 @@
 // GPU check kernel: per program 16 rows of a row-major matrix; writes each row's sum and
-// maximum, the forward and reverse running sums of the first 16 columns, and their
-// transpose. Exercises reductions along an axis, tiles smaller than the thread block
+// maximum, the forward and reverse running sums of the first 16 columns, a reverse scan
+// with a non-commutative combiner, and their transpose. Exercises reductions along an axis, tiles smaller than the thread block
 // (16 elements over 128 threads: replicated, single-owner stores), scans both ways and
 // transposes.
 kiln.func @rowstats(%x: !kiln.ptr<f32>, %sums: !kiln.ptr<f32>, %maxs: !kiln.ptr<f32>,
                     %fwd: !kiln.ptr<f32>, %rev: !kiln.ptr<f32>, %tr: !kiln.ptr<f32>,
+                    %newest: !kiln.ptr<f32>,
                     %rows: i32, %cols: i32) attributes {grid = ["cdiv(rows, 16)"]} {
   %pid = kiln.program_id 0 : i32
   %c0 = arith.constant 0 : i32
@@ -36,6 +37,14 @@ kiln.func @rowstats(%x: !kiln.ptr<f32>, %sums: !kiln.ptr<f32>, %maxs: !kiln.ptr<
   %head = kiln.load %dx[%r0, %c0] : !kiln.desc<f32, 2>[i32, i32] -> tensor<16x16xf32>
   %sf = kiln.scan sum %head {axis = 1 : i32} : tensor<16x16xf32> -> tensor<16x16xf32>
   %sr = kiln.scan sum %head {axis = 1 : i32, reverse} : tensor<16x16xf32> -> tensor<16x16xf32>
+  // "Keep the newer value" is associative but not commutative: a reverse scan with it
+  // must give back each element itself, whatever order a target combines in.
+  %keep = kiln.scan %head {axis = 1 : i32, reverse} : tensor<16x16xf32> -> tensor<16x16xf32> combiner {
+  ^bb0(%older: f32, %newer: f32):
+    kiln.yield %newer : f32
+  }
+  %dnew = kiln.make_desc %newest, [%m, %c16_64], [%c16_64, %one] : !kiln.ptr<f32> -> !kiln.desc<f32, 2>
+  kiln.store %dnew[%r0, %c0], %keep : !kiln.desc<f32, 2>[i32, i32], tensor<16x16xf32>
   %ht = kiln.transpose %head {order = array<i32: 1, 0>} : tensor<16x16xf32> -> tensor<16x16xf32>
   kiln.store %dfwd[%r0, %c0], %sf : !kiln.desc<f32, 2>[i32, i32], tensor<16x16xf32>
   kiln.store %drev[%r0, %c0], %sr : !kiln.desc<f32, 2>[i32, i32], tensor<16x16xf32>
