@@ -1078,6 +1078,13 @@ struct KilnLowerToGPUPass : mlir::kiln::impl::KilnLowerToGPUBase<KilnLowerToGPUP
     b.setInsertionPointToStart(gpuModule.getBody());
     auto ptrType = LLVM::LLVMPointerType::get(ctx);
     for (FuncOp kernel : kernels) {
+      // A kernel's own num_threads overrides the pass option.
+      int64_t blockThreads = kernel.getNumThreads().value_or(threads);
+      if (blockThreads % warpSize != 0) {
+        kernel.emitError("num_threads (")
+            << blockThreads << ") must be a multiple of the warp size (" << warpSize << ")";
+        return signalPassFailure();
+      }
       SmallVector<Type> params;
       for (auto [i, type] : llvm::enumerate(kernel.getArgumentTypes())) {
         if (kernel.isConstexprParam(i)) {
@@ -1097,12 +1104,12 @@ struct KilnLowerToGPUPass : mlir::kiln::impl::KilnLowerToGPUBase<KilnLowerToGPUP
       auto func = b.create<gpu::GPUFuncOp>(kernel.getLoc(), kernel.getSymName(),
                                            b.getFunctionType(params, {}));
       func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), UnitAttr::get(ctx));
-      func.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr({(int32_t)threads.getValue(), 1, 1}));
+      func.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr({(int32_t)blockThreads, 1, 1}));
       if (!mma.empty() && mma != "nvidia-m16n8k16") {
         module.emitError("unknown MMA atom '") << mma << "' (known: nvidia-m16n8k16)";
         return signalPassFailure();
       }
-      KernelLowering lowering(func, threads, warpSize, mma);
+      KernelLowering lowering(func, blockThreads, warpSize, mma);
       if (failed(lowering.lower(kernel)))
         return signalPassFailure();
       int64_t shared = workgroupBytes(func);

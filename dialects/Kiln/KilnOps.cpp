@@ -211,6 +211,12 @@ LogicalResult FuncOp::verify() {
         return emitOpError("kiln.constexpr is a unit attribute");
     }
   }
+  if (auto threads = getNumThreads()) {
+    // Warps (and AMD wave32) are 32 threads; 1024 is every vendor's block limit.
+    if (*threads <= 0 || *threads > 1024 || *threads % 32 != 0)
+      return emitOpError("num_threads must be a multiple of 32 between 32 and 1024, got ")
+             << *threads;
+  }
   if (auto grid = getGridAttr()) {
     if (grid.empty() || grid.size() > 3)
       return emitOpError("grid has ") << grid.size() << " entries; expected 1 to 3";

@@ -53,6 +53,9 @@ def Kiln_FuncOp : Kiln_Op<"func", [
     parameter marked `kiln.constexpr` is bound to a value at compile time
     (`kilnc -D name=value`). Kernels return nothing.
 
+    The optional `num_threads` sets how many GPU threads run one program instance
+    (a multiple of 32, at most 1024); without it the target's default applies.
+
     The optional `grid` gives the launch grid as up to three integer expressions over
     the scalar parameters (`+ - * /`, `cdiv(a, b)`, `min`, `max`, parentheses), so
     launchers can compute it; `kilnc` writes it into the kernel's metadata.
@@ -71,7 +74,8 @@ def Kiln_FuncOp : Kiln_Op<"func", [
                        OptionalAttr<DictArrayAttr>:$arg_attrs,
                        OptionalAttr<DictArrayAttr>:$res_attrs,
                        OptionalAttr<StrArrayAttr>:$grid,
-                       OptionalAttr<StrArrayAttr>:$param_names);
+                       OptionalAttr<StrArrayAttr>:$param_names,
+                       OptionalAttr<I64Attr>:$num_threads);
   let regions = (region AnyRegion:$body);
   let hasCustomAssemblyFormat = 1;
   let hasVerifier = 1;

@@ -63,7 +63,7 @@ LogicalResult lowerToNVVM(ModuleOp module, const TargetOptions &options,
   module.walk([&](gpu::GPUFuncOp func) {
     KernelResources r;
     r.name = func.getName().str();
-    r.threads = options.threads;
+    r.threads = func.getKnownBlockSize() ? (*func.getKnownBlockSize())[0] : options.threads;
     r.staticSharedBytes = mlir::kiln::workgroupBytes(func);
     resources.push_back(r);
   });

@@ -716,3 +716,11 @@ kiln.func @tile_param(%x: tensor<?xf32>) {
 kiln.func @grid_overflow(%n: i32) attributes {grid = ["999999999999999 * 999999999999999"]} {
   kiln.return
 }
+
+// -----
+
+// A program runs as whole warps, and no vendor allows more than 1024 threads per block.
+// expected-error @+1 {{num_threads must be a multiple of 32 between 32 and 1024, got 100}}
+kiln.func @threads(%n: i32) attributes {num_threads = 100} {
+  kiln.return
+}
