@@ -317,10 +317,9 @@ void storeElement(OpBuilder &b, Location loc, Value base, Value index, Value val
   Value straddles = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ugt,
                                             b.create<arith::ShRUIOp>(loc, mask, intConst(b, loc, i16, 8)),
                                             intConst(b, loc, i16, 0));
-  b.create<scf::IfOp>(loc, straddles, [&](OpBuilder &t, Location l) {
+  whenTrue(b, loc, straddles, [&](OpBuilder &t, Location l) {
     Value next = t.create<LLVM::GEPOp>(l, ptrType, i8, addr, ValueRange{i64Const(t, l, 1)});
     mergeByte(t, l, next, mask, bits, 8);
-    t.create<scf::YieldOp>(l);
   });
 }
 
@@ -429,6 +428,16 @@ Value applyCombiner(OpBuilder &b, Location loc, std::optional<CombineKind> kind,
   return map.lookup(cast<YieldOp>(block.getTerminator()).getValues()[0]);
 }
 
+
+void whenTrue(OpBuilder &b, Location loc, Value cond,
+              function_ref<void(OpBuilder &, Location)> body) {
+  if (!cond)
+    return body(b, loc);
+  b.create<scf::IfOp>(loc, cond, [&](OpBuilder &t, Location l) {
+    body(t, l);
+    t.create<scf::YieldOp>(l);
+  });
+}
 
 Value branchValue(OpBuilder &b, Location loc, Value cond,
                   function_ref<Value(OpBuilder &, Location)> then,

@@ -72,6 +72,10 @@ Value branchValue(OpBuilder &b, Location loc, Value cond,
                   function_ref<Value(OpBuilder &, Location)> then,
                   function_ref<Value(OpBuilder &, Location)> otherwise);
 
+/// Emits `body` under `cond` (an scf.if without results); a null `cond` means always.
+void whenTrue(OpBuilder &b, Location loc, Value cond,
+              function_ref<void(OpBuilder &, Location)> body);
+
 /// Zero of `elem` (the default padding and masked-off value).
 Value zeroOf(OpBuilder &b, Location loc, Type elem);
 

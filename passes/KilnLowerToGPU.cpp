@@ -454,12 +454,11 @@ private:
     auto scalarStore = [&](int64_t k) {
       auto [inBounds, linear] = blockElement(b, loc, desc, offsets, coordinates(loc, t, k));
       Value v = element(op.getValue(), k);
-      b.create<scf::IfOp>(loc, andMask(loc, inBounds, owner), [&](OpBuilder &bb, Location l) {
+      whenTrue(b, loc, andMask(loc, inBounds, owner), [&](OpBuilder &bb, Location l) {
         storeElement(bb, l, desc.base, linear, v, elem,
                      [this](OpBuilder &x, Location y, LLVM::AtomicBinOp kind, Value p, Value val) {
                        return atomic(x, y, kind, p, val);
                      });
-        bb.create<scf::YieldOp>(l);
       });
     };
     int64_t vec = vecWidth(t);
@@ -522,15 +521,8 @@ private:
                        return atomic(x, y, kind, p, val);
                      });
       };
-      Value cond = andMask(loc, op.getMask() ? element(op.getMask(), k) : Value(), owner);
-      if (!cond) {
-        store(b, loc);
-        continue;
-      }
-      b.create<scf::IfOp>(loc, cond, [&](OpBuilder &bb, Location l) {
-        store(bb, l);
-        bb.create<scf::YieldOp>(l);
-      });
+      whenTrue(b, loc, andMask(loc, op.getMask() ? element(op.getMask(), k) : Value(), owner),
+               store);
     }
     return success();
   }
@@ -583,9 +575,8 @@ private:
     Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
     Value isFirst = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, threadId,
                                             intConst(b, loc, b.getI32Type(), 0));
-    b.create<scf::IfOp>(loc, isFirst, [&](OpBuilder &bb, Location l) {
+    whenTrue(b, loc, isFirst, [&](OpBuilder &bb, Location l) {
       bb.create<memref::StoreOp>(l, v, buf, ValueRange{zero});
-      bb.create<scf::YieldOp>(l);
     });
     b.create<gpu::BarrierOp>(loc);
     Value result = b.create<memref::LoadOp>(loc, buf, ValueRange{zero});
@@ -622,9 +613,8 @@ private:
       Value isLane0 = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, lane,
                                               intConst(b, loc, b.getI32Type(), 0));
       Value warpIdx = b.create<arith::IndexCastOp>(loc, b.getIndexType(), warp);
-      b.create<scf::IfOp>(loc, isLane0, [&](OpBuilder &bb, Location l) {
+      whenTrue(b, loc, isLane0, [&](OpBuilder &bb, Location l) {
         bb.create<memref::StoreOp>(l, acc, buf, ValueRange{warpIdx});
-        bb.create<scf::YieldOp>(l);
       });
       b.create<gpu::BarrierOp>(loc);
       acc = b.create<memref::LoadOp>(loc, buf, ValueRange{b.create<arith::ConstantIndexOp>(loc, 0)});
@@ -661,9 +651,8 @@ private:
         b.create<memref::StoreOp>(loc, value, buf, ValueRange{index});
         continue;
       }
-      b.create<scf::IfOp>(loc, owner, [&](OpBuilder &bb, Location l) {
+      whenTrue(b, loc, owner, [&](OpBuilder &bb, Location l) {
         bb.create<memref::StoreOp>(l, value, buf, ValueRange{index});
-        bb.create<scf::YieldOp>(l);
       });
     }
     b.create<gpu::BarrierOp>(loc);

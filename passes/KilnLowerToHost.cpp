@@ -266,9 +266,8 @@ struct StoreLowering : HostPattern<StoreOp> {
                    [&](OpBuilder &b, Location l, ValueRange ivs, ValueRange) {
                      auto [inBounds, linear] = blockElement(b, l, desc, offsets, ivs);
                      Value v = b.create<tensor::ExtractOp>(l, value, ivs);
-                     b.create<scf::IfOp>(l, inBounds, [&](OpBuilder &t, Location tl) {
+                     whenTrue(b, l, inBounds, [&](OpBuilder &t, Location tl) {
                        storeElement(t, tl, desc.base, linear, v, type.getElementType(), emitAtomic);
-                       t.create<scf::YieldOp>(tl);
                      });
                      return SmallVector<Value>{};
                    });
@@ -349,15 +348,8 @@ struct ScatterLowering : HostPattern<ScatterOp> {
                        Value v = t.create<tensor::ExtractOp>(tl, value, ivs);
                        storeElement(t, tl, p, i64Const(t, tl, 0), v, type.getElementType(), emitAtomic);
                      };
-                     if (!mask) {
-                       store(b, l);
-                     } else {
-                       Value m = b.create<tensor::ExtractOp>(l, mask, ivs);
-                       b.create<scf::IfOp>(l, m, [&](OpBuilder &t, Location tl) {
-                         store(t, tl);
-                         t.create<scf::YieldOp>(tl);
-                       });
-                     }
+                     Value m = mask ? (Value)b.create<tensor::ExtractOp>(l, mask, ivs) : Value();
+                     whenTrue(b, l, m, store);
                      return SmallVector<Value>{};
                    });
     r.eraseOp(op);
