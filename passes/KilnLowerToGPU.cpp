@@ -1,24 +1,35 @@
 //===- KilnLowerToGPU.cpp - tile IR to the gpu dialect, tiles over threads -===//
 //
-// Each program instance becomes one thread block (workgroup) of `threads` threads.
-// A tile is distributed in a blocked, row-major layout: thread t holds `vec`
-// consecutive elements, then the chunk `threads * vec` further on, and so on, so
-// neighbouring threads touch neighbouring addresses (coalesced access) and each thread
-// owns contiguous runs (vector access). Element k of thread t has the linear index
-//   ((k / vec) * threads + t) * vec + k % vec.
-// Every tile of one size shares that layout, so elementwise code is register-local and
-// reshapes are free; reductions combine in registers, across lanes with shuffles and
-// across warps through workgroup memory. The output is target-neutral (gpu, scf,
-// arith, math, LLVM memory ops); a target pipeline lowers it to NVVM or ROCDL.
+// Each program instance becomes one thread block (workgroup) of `threads` threads, and
+// each tile value lives where LayoutAssignment put it:
+//  - Blocked registers, row-major: thread t holds `vec` consecutive elements, then the
+//    chunk `threads * vec` further on, and so on, so neighbouring threads touch
+//    neighbouring addresses (coalesced) in contiguous runs (vector access). Element k of
+//    thread t has the linear index ((k / vec) * threads + t) * vec + k % vec.
+//  - MMA accumulator registers: the m16n8 C fragments of a grid of warps; a dot keeps
+//    its accumulator there across a K loop and feeds its atoms from shared memory with
+//    ldmatrix.
+//  - Shared tiles: loads read only by dots are copied global -> shared (cp.async, 16
+//    bytes per thread, into a swizzle the layout library picks for the copy and for
+//    ldmatrix); inside a loop those copies run `stages - 1` iterations ahead.
+// Consumers needing another layout convert through shared memory. Shared memory is two
+// arenas per kernel: persistent (shared tiles, pipeline stages) and scratch (live within
+// one op's lowering, reused by the next op after a barrier). The output is
+// target-neutral (gpu, scf, arith, math, LLVM memory ops) except for the NVIDIA atoms
+// the `mma` option enables; a target pipeline lowers it to NVVM or ROCDL.
 //
 #include "dialects/Kiln/KilnDialect.h"
+#include "kiln/Layout/Analysis.h"
+#include "kiln/Layout/Atoms.h"
 #include "passes/ElementLowering.h"
+#include "passes/LayoutAssignment.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 
@@ -33,13 +44,57 @@ using namespace mlir;
 using namespace mlir::kiln;
 using namespace mlir::kiln::lowering;
 
+static std::string arenaName(StringRef kernel, bool persistent) {
+  return ((persistent ? "__kiln_shared_" : "__kiln_scratch_") + kernel).str();
+}
+
 namespace {
+
+/// A tile type with the layout its registers follow.
+struct Dist {
+  RankedTensorType type;
+  TileLayout layout;
+};
+
+/// A tile in shared memory: row-major `rows` x `cols` elements of `elem` (as its storage
+/// type), element offsets permuted by `swizzle`.
+struct SharedTile {
+  Value base; // !llvm.ptr<3>
+  int64_t rows = 0, cols = 0;
+  Type elem;
+  ::kiln::layout::Swizzle swizzle;
+};
+
+/// The swizzle for a `rows` x `cols` tile of 16-bit elements written in 16-byte chunks
+/// (one per thread, row-major) and read by ldmatrix.x4, chosen by counting bank conflicts.
+::kiln::layout::Swizzle ldmatrixSwizzle(int64_t rows, int64_t cols) {
+  using namespace ::kiln::layout;
+  auto str = [](int64_t v) { return std::to_string(v); };
+  int64_t perRow = cols / 8; // chunks per row
+  if (rows < 16 || (perRow < 32 && 32 % perRow != 0))
+    return {};
+  // Thread t writes chunk t: row t / perRow, columns 8 * (t % perRow) + [0, 8).
+  std::string threadShape = perRow >= 32 ? "32" : "(" + str(perRow) + "," + str(32 / perRow) + ")";
+  std::string threadStride = perRow >= 32 ? str(8 * rows) : "(" + str(8 * rows) + ",1)";
+  auto smem = parseLayout("(" + str(rows) + "," + str(cols) + "):(" + str(cols) + ",1)");
+  auto writer = parseLayout("(" + threadShape + ",8):(" + threadStride + "," + str(rows) + ")");
+  auto embed = parseLayout("(16,16):(1," + str(rows) + ")");
+  if (!smem || !writer || !embed)
+    return {};
+  auto reader = composition(*embed, nvidiaLdmatrixX4().source);
+  if (!reader)
+    return {};
+  auto choice = swizzleSearch(*smem, {*writer, 8, 16}, {*reader, 8, 16});
+  return choice ? choice->swizzle : Swizzle{};
+}
 
 /// Lowers the body of one kernel into a gpu.func.
 class KernelLowering {
 public:
-  KernelLowering(gpu::GPUFuncOp func, int64_t threads, int64_t warpSize, StringRef mma)
-      : func(func), threads(threads), warpSize(warpSize), mma(mma.str()),
+  KernelLowering(gpu::GPUFuncOp func, FuncOp kernel, const DistributionTarget &target,
+                 int64_t stages)
+      : func(func), threads(target.threads), warpSize(target.warpSize), target(target),
+        stages(stages), layouts(kernel, target),
         b(OpBuilder::atBlockBegin(&func.getBody().front())) {}
 
   LogicalResult lower(FuncOp kernel) {
@@ -53,54 +108,171 @@ public:
     }
     Value tid = b.create<gpu::ThreadIdOp>(loc, gpu::Dimension::x);
     threadId = b.create<arith::IndexCastOp>(loc, b.getI32Type(), tid);
-    return lowerBlock(entry);
+    if (failed(lowerBlock(entry)))
+      return failure();
+    createArenas(loc);
+    return success();
   }
 
 private:
   gpu::GPUFuncOp func;
   int64_t threads, warpSize;
-  std::string mma;
+  DistributionTarget target;
+  int64_t stages;
+  LayoutAssignment layouts;
   OpBuilder b;
   Value threadId;
   IRMapping scalars;
   DenseMap<Value, SmallVector<Value>> tiles;
+  DenseMap<Value, Value> splatScalars;
+  DenseMap<Value, SharedTile> sharedTiles;
   DenseMap<Value, DescParts> descs;
+  /// Registers of a tile converted to another layout, by (tile, layout key); dropped on
+  /// leaving a region so no conversion is used outside the block it was made in.
+  DenseMap<std::pair<Value, int64_t>, SmallVector<Value>> converted;
+  /// Pipelined loads of the loop being lowered: their stage-buffer tile per iteration.
+  DenseMap<Value, SharedTile> pipelined;
 
-  // --- layout -----------------------------------------------------------------
+  // --- shared memory ------------------------------------------------------------
 
-  /// Tiles smaller than the block are replicated: thread t holds element t % N, and
-  /// only threads t < N (the owners) write it to memory.
-  bool replicated(RankedTensorType t) const { return t.getNumElements() < threads; }
-  int64_t perThread(RankedTensorType t) const {
-    return replicated(t) ? 1 : t.getNumElements() / threads;
+  Value persistentArena, scratchArena; // addresses of the arena globals
+  int64_t persistentBytes = 0, scratchCursor = 0, scratchBytes = 0;
+  bool scratchFenced = false;
+
+  Type sharedPtrType() { return LLVM::LLVMPointerType::get(b.getContext(), 3); }
+
+  Value arena(bool persistent) {
+    Value &a = persistent ? persistentArena : scratchArena;
+    if (!a) {
+      OpBuilder entry = OpBuilder::atBlockBegin(&func.getBody().front());
+      a = entry.create<LLVM::AddressOfOp>(
+          func.getLoc(), sharedPtrType(),
+          FlatSymbolRefAttr::get(b.getContext(), arenaName(func.getName(), persistent)));
+    }
+    return a;
   }
-  int64_t vecWidth(RankedTensorType t) const {
-    if (replicated(t))
+
+  /// `bytes` of shared memory. Persistent buffers live for the whole kernel; scratch
+  /// lives until the next op's lowering, which fences the reuse with a barrier.
+  Value sharedAlloc(Location loc, int64_t bytes, bool persistent) {
+    int64_t offset;
+    if (persistent) {
+      offset = llvm::alignTo(persistentBytes, 128);
+      persistentBytes = offset + bytes;
+    } else {
+      if (!scratchFenced) {
+        // Threads may still be reading what the previous op left here.
+        b.create<gpu::BarrierOp>(loc);
+        scratchFenced = true;
+      }
+      offset = llvm::alignTo(scratchCursor, 16);
+      scratchCursor = offset + bytes;
+      scratchBytes = std::max(scratchBytes, scratchCursor);
+    }
+    return b.create<LLVM::GEPOp>(loc, sharedPtrType(), b.getI8Type(), arena(persistent),
+                                 ArrayRef<LLVM::GEPArg>{(int32_t)offset});
+  }
+  /// Starts the lowering of one op: its scratch buffers may reuse earlier ones.
+  void beginOp() {
+    scratchCursor = 0;
+    scratchFenced = false;
+  }
+
+  void createArenas(Location loc) {
+    OpBuilder mb(func);
+    auto make = [&](bool persistent, int64_t bytes) {
+      if (!(persistent ? persistentArena : scratchArena))
+        return;
+      auto type = LLVM::LLVMArrayType::get(b.getI8Type(), std::max<int64_t>(bytes, 1));
+      mb.create<LLVM::GlobalOp>(loc, type, /*isConstant=*/false, LLVM::Linkage::Internal,
+                                arenaName(func.getName(), persistent), Attribute(),
+                                /*alignment=*/1024, /*addrSpace=*/3);
+    };
+    make(true, persistentBytes);
+    make(false, scratchBytes);
+  }
+
+  Value sharedElementPtr(Location loc, Value base, Value index, Type storage) {
+    return b.create<LLVM::GEPOp>(loc, sharedPtrType(), storage, base, ValueRange{index});
+  }
+  void storeShared(OpBuilder &bb, Location loc, Value base, Value index, Value value) {
+    Value p = bb.create<LLVM::GEPOp>(loc, sharedPtrType(), value.getType(), base,
+                                     ValueRange{index});
+    bb.create<LLVM::StoreOp>(loc, value, p);
+  }
+  Value loadShared(Location loc, Value base, Value index, Type storage) {
+    return b.create<LLVM::LoadOp>(loc, storage, sharedElementPtr(loc, base, index, storage));
+  }
+
+  // --- layouts ------------------------------------------------------------------
+
+  Value cst(Location loc, int64_t v) { return intConst(b, loc, b.getI32Type(), v); }
+
+  Dist distOf(Value v) {
+    auto t = cast<RankedTensorType>(v.getType());
+    return {t, layouts.layoutOf(v)};
+  }
+  Dist blocked(Type t) { return {cast<RankedTensorType>(t), TileLayout::blocked()}; }
+  bool isMma(const Dist &d) const { return d.layout.kind == TileLayoutKind::MmaAccumulator; }
+
+  /// Blocked tiles smaller than the block are replicated: thread t holds element
+  /// t % N, and only threads t < N (the owners) write it to memory.
+  bool replicated(const Dist &d) const {
+    return !isMma(d) && d.type.getNumElements() < threads;
+  }
+  int64_t perThread(const Dist &d) const {
+    return replicated(d) ? 1 : d.type.getNumElements() / threads;
+  }
+  /// Consecutive registers holding consecutive elements of a row.
+  int64_t vecWidth(const Dist &d) const {
+    unsigned bits = getElementBitWidth(d.type.getElementType());
+    if (isMma(d))
+      return bits <= 64 ? 2 : 1;
+    if (replicated(d))
       return 1;
-    int64_t r = perThread(t), v = 1;
-    unsigned bits = getElementBitWidth(t.getElementType());
+    int64_t r = perThread(d), v = 1;
     while (v * 2 <= r && r % (v * 2) == 0 && v * 2 * bits <= 128)
       v *= 2;
     return v;
   }
-  /// Linear index (i32) of register k of this thread in a tile of type `t`.
-  Value linearIndex(Location loc, RankedTensorType t, int64_t k) {
-    if (replicated(t))
-      return b.create<arith::RemUIOp>(loc, threadId,
-                                      intConst(b, loc, b.getI32Type(), t.getNumElements()));
-    int64_t v = vecWidth(t);
-    Value base = b.create<arith::MulIOp>(loc, threadId, intConst(b, loc, b.getI32Type(), v));
-    int64_t offset = (k / v) * threads * v + k % v;
-    return b.create<arith::AddIOp>(loc, base, intConst(b, loc, b.getI32Type(), offset));
+  /// Linear index (i32) of register k of a blocked tile.
+  Value linearIndex(Location loc, const Dist &d, int64_t k) {
+    if (replicated(d))
+      return b.create<arith::RemUIOp>(loc, threadId, cst(loc, d.type.getNumElements()));
+    int64_t v = vecWidth(d);
+    Value base = b.create<arith::MulIOp>(loc, threadId, cst(loc, v));
+    return b.create<arith::AddIOp>(loc, base, cst(loc, (k / v) * threads * v + k % v));
   }
   /// Row-major coordinates (i32) of register k.
-  SmallVector<Value> coordinates(Location loc, RankedTensorType t, int64_t k) {
-    Value i = linearIndex(loc, t, k);
+  SmallVector<Value> coordinates(Location loc, const Dist &d, int64_t k) {
+    RankedTensorType t = d.type;
+    if (isMma(d)) {
+      // Register k = ((i * atomsN + j) * 4 + c): atom (i, j) of this warp's block,
+      // fragment value c at row g + 8 * (c / 2), column 2 * (lane % 4) + c % 2.
+      int64_t wm = t.getDimSize(0) / d.layout.warpsM, wn = t.getDimSize(1) / d.layout.warpsN;
+      int64_t atomsN = wn / 8, atom = k / 4, c = k % 4;
+      int64_t i = atom / atomsN, j = atom % atomsN;
+      Value lane = b.create<arith::RemUIOp>(loc, threadId, cst(loc, 32));
+      Value warp = b.create<arith::DivUIOp>(loc, threadId, cst(loc, 32));
+      Value warpRow = b.create<arith::DivUIOp>(loc, warp, cst(loc, d.layout.warpsN));
+      Value warpCol = b.create<arith::RemUIOp>(loc, warp, cst(loc, d.layout.warpsN));
+      Value g = b.create<arith::DivUIOp>(loc, lane, cst(loc, 4));
+      Value pair = b.create<arith::MulIOp>(loc, b.create<arith::RemUIOp>(loc, lane, cst(loc, 4)),
+                                           cst(loc, 2));
+      Value row = b.create<arith::AddIOp>(
+          loc, b.create<arith::MulIOp>(loc, warpRow, cst(loc, wm)),
+          b.create<arith::AddIOp>(loc, g, cst(loc, i * 16 + 8 * (c / 2))));
+      Value col = b.create<arith::AddIOp>(
+          loc, b.create<arith::MulIOp>(loc, warpCol, cst(loc, wn)),
+          b.create<arith::AddIOp>(loc, pair, cst(loc, j * 8 + c % 2)));
+      return {row, col};
+    }
+    Value i = linearIndex(loc, d, k);
     SmallVector<Value> coords(t.getRank());
-    for (int64_t d = t.getRank() - 1; d >= 0; --d) {
-      Value size = intConst(b, loc, b.getI32Type(), t.getDimSize(d));
-      coords[d] = d == 0 ? i : b.create<arith::RemUIOp>(loc, i, size).getResult();
-      if (d > 0)
+    for (int64_t dim = t.getRank() - 1; dim >= 0; --dim) {
+      Value size = cst(loc, t.getDimSize(dim));
+      coords[dim] = dim == 0 ? i : b.create<arith::RemUIOp>(loc, i, size).getResult();
+      if (dim > 0)
         i = b.create<arith::DivUIOp>(loc, i, size);
     }
     return coords;
@@ -123,11 +295,11 @@ private:
 
   /// For a replicated tile, whether this thread owns its element (writes it); null
   /// when every thread owns its registers.
-  Value ownerMask(Location loc, RankedTensorType t) {
-    if (!replicated(t))
+  Value ownerMask(Location loc, const Dist &d) {
+    if (!replicated(d))
       return {};
     return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, threadId,
-                                   intConst(b, loc, b.getI32Type(), t.getNumElements()));
+                                   cst(loc, d.type.getNumElements()));
   }
   Value andMask(Location loc, Value a, Value m) {
     if (!a)
@@ -153,17 +325,91 @@ private:
     return success();
   }
 
-  // --- values -----------------------------------------------------------------
+  // --- values -------------------------------------------------------------------
 
   Value scalar(Value v) { return scalars.lookupOrDefault(v); }
-  /// Register k of tile or broadcast scalar `v`.
-  Value element(Value v, int64_t k) {
-    if (isa<RankedTensorType>(v.getType()))
-      return tiles[v][k];
-    return scalar(v);
+
+  /// The registers of tile `v` in layout `d` (converted through shared memory when
+  /// `v` lives in another layout; splats are repeated).
+  ArrayRef<Value> regs(Value v, const Dist &d) {
+    auto key = std::make_pair(v, d.layout.key());
+    if (auto it = splatScalars.find(v); it != splatScalars.end()) {
+      auto &r = converted[key];
+      if ((int64_t)r.size() != perThread(d))
+        r.assign(perThread(d), it->second);
+      return r;
+    }
+    if (layouts.layoutOf(v) == d.layout)
+      return tiles[v];
+    auto &r = converted[key];
+    if (r.empty())
+      r = convert(v, d);
+    return r;
+  }
+  /// Register k of tile or broadcast scalar `v` in layout `d` (convert first with
+  /// `prepare` when inside a branch).
+  Value element(Value v, int64_t k, const Dist &d) {
+    if (!isa<RankedTensorType>(v.getType()))
+      return scalar(v);
+    return regs(v, d)[k];
+  }
+  /// Brings every tile operand of `op` into layout `d` at the current point, so that
+  /// `element` inside branches only reads registers.
+  void prepare(Operation *op, const Dist &d) {
+    for (Value v : op->getOperands())
+      if (isa<RankedTensorType>(v.getType()))
+        (void)regs(v, d);
   }
 
-  // --- walking ----------------------------------------------------------------
+  /// Workgroup-memory copy of tile `v` in row-major order (scratch); read it with
+  /// readShared.
+  Value toShared(Location loc, Value v) {
+    auto t = cast<RankedTensorType>(v.getType());
+    Type storage = storageType(b, t.getElementType());
+    Value buf = sharedAlloc(loc, t.getNumElements() * storageBytes(storage), false);
+    Dist d = splatScalars.count(v) ? blocked(t) : distOf(v);
+    ArrayRef<Value> values = regs(v, d);
+    Value owner = ownerMask(loc, d);
+    for (int64_t k = 0; k < perThread(d); ++k) {
+      Value index = isMma(d) ? linearize(loc, t.getShape(), coordinates(loc, d, k))
+                             : linearIndex(loc, d, k);
+      Value value = toStorage(b, loc, values[k]);
+      whenTrue(b, loc, owner, [&](OpBuilder &bb, Location l) {
+        storeShared(bb, l, buf, index, value);
+      });
+    }
+    b.create<gpu::BarrierOp>(loc);
+    return buf;
+  }
+  static int64_t storageBytes(Type storage) {
+    return (storage.getIntOrFloatBitWidth() + 7) / 8;
+  }
+  Value readShared(Location loc, Value buf, Value linear, Type elem) {
+    Type storage = storageType(b, elem);
+    return fromStorage(b, loc, loadShared(loc, buf, linear, storage), elem);
+  }
+
+  SmallVector<Value> convert(Value v, const Dist &d) {
+    Location loc = v.getLoc();
+    Value buf = toShared(loc, v);
+    SmallVector<Value> out;
+    for (int64_t k = 0; k < perThread(d); ++k)
+      out.push_back(readShared(loc, buf, linearize(loc, d.type.getShape(), coordinates(loc, d, k)),
+                               d.type.getElementType()));
+    return out;
+  }
+
+  /// Row-major linear index (i32) of `coords` in `shape`.
+  Value linearize(Location loc, ArrayRef<int64_t> shape, ArrayRef<Value> coords) {
+    Value linear = cst(loc, 0);
+    for (size_t d = 0; d < shape.size(); ++d) {
+      linear = b.create<arith::MulIOp>(loc, linear, cst(loc, shape[d]));
+      linear = b.create<arith::AddIOp>(loc, linear, coords[d]);
+    }
+    return linear;
+  }
+
+  // --- walking ------------------------------------------------------------------
 
   LogicalResult lowerBlock(Block &block) {
     for (Operation &op : block)
@@ -176,6 +422,7 @@ private:
     for (Type t : op->getResultTypes())
       if (failed(checkTile(op, t)))
         return failure();
+    beginOp();
     Location loc = op->getLoc();
     if (auto pid = dyn_cast<ProgramIdOp>(op)) {
       Value id = b.create<gpu::BlockIdOp>(loc, static_cast<gpu::Dimension>(pid.getAxis()));
@@ -192,25 +439,29 @@ private:
       return success();
     }
     if (auto iota = dyn_cast<IotaOp>(op)) {
-      auto t = iota.getType();
-      SmallVector<Value> regs;
-      for (int64_t k = 0; k < perThread(t); ++k)
-        regs.push_back(castElements(b, loc, linearIndex(loc, t, k), t.getElementType(), true));
-      tiles[iota] = regs;
+      Dist d = distOf(iota);
+      SmallVector<Value> out;
+      for (int64_t k = 0; k < perThread(d); ++k)
+        out.push_back(castElements(b, loc, linearIndex(loc, d, k), d.type.getElementType(), true));
+      tiles[iota] = out;
       return success();
     }
     if (auto splat = dyn_cast<SplatOp>(op)) {
-      tiles[splat] = SmallVector<Value>(perThread(splat.getType()), scalar(splat.getInput()));
+      splatScalars[splat] = scalar(splat.getInput());
       return success();
     }
     if (isa<ReshapeOp, ExpandDimsOp>(op)) {
-      // Row-major order is kept, and with it every element's thread and register.
-      tiles[op->getResult(0)] = tiles[op->getOperand(0)];
+      // Row-major order is kept, and with it every blocked element's thread and register.
+      Value in = op->getOperand(0), out = op->getResult(0);
+      if (splatScalars.count(in))
+        splatScalars[out] = splatScalars[in];
+      else
+        tiles[out] = llvm::to_vector(regs(in, blocked(in.getType())));
       return success();
     }
     if (auto cast = dyn_cast<CastOp>(op))
-      return mapElementwise(op, [&](int64_t k) {
-        return castElements(b, loc, element(cast.getInput(), k),
+      return mapElementwise(op, [&](int64_t k, const Dist &d) {
+        return castElements(b, loc, element(cast.getInput(), k, d),
                             elementOf(cast.getType()), cast.getIsUnsigned());
       });
     if (auto make = dyn_cast<MakeDescOp>(op)) {
@@ -241,7 +492,7 @@ private:
           return failure();
     if (auto reduce = dyn_cast<ReduceOp>(op))
       return reduce.getInput().getType().getRank() == 1 &&
-                     !replicated(reduce.getInput().getType())
+                     !replicated(blocked(reduce.getInput().getType()))
                  ? lowerReduce(reduce)
                  : lowerReduceAxis(reduce);
     if (auto scan = dyn_cast<ScanOp>(op))
@@ -288,16 +539,15 @@ private:
       auto splatAttr = dyn_cast<SplatElementsAttr>(constant.getValue());
       if (!splatAttr)
         return op->emitOpError("only splat tile constants are supported by the GPU lowering");
-      Value c = b.create<arith::ConstantOp>(loc, splatAttr.getSplatValue<TypedAttr>());
-      tiles[constant] = SmallVector<Value>(perThread(cast<RankedTensorType>(constant.getType())), c);
+      splatScalars[constant] = b.create<arith::ConstantOp>(loc, splatAttr.getSplatValue<TypedAttr>());
       return success();
     }
     if (op->getNumRegions() == 0 && op->getNumResults() == 1 &&
         (isa<arith::ArithDialect, math::MathDialect>(op->getDialect())))
-      return mapElementwise(op, [&](int64_t k) {
+      return mapElementwise(op, [&](int64_t k, const Dist &d) {
         OperationState state(loc, op->getName());
         for (Value v : op->getOperands())
-          state.addOperands(element(v, k));
+          state.addOperands(element(v, k, d));
         state.addTypes(elementOf(op->getResult(0).getType()));
         state.addAttributes(op->getAttrs());
         return b.create(state)->getResult(0);
@@ -305,30 +555,38 @@ private:
     return op->emitOpError("on tiles is not supported by the GPU lowering yet");
   }
 
-  LogicalResult mapElementwise(Operation *op, function_ref<Value(int64_t)> perElement) {
+  /// Result of `op` element by element in its assigned layout (operands converted to it).
+  LogicalResult mapElementwise(Operation *op,
+                               function_ref<Value(int64_t, const Dist &)> perElement) {
     Value result = op->getResult(0);
     auto t = dyn_cast<RankedTensorType>(result.getType());
     if (!t) {
-      scalars.map(result, perElement(0));
+      scalars.map(result, perElement(0, Dist{}));
       return success();
     }
-    SmallVector<Value> regs;
-    for (int64_t k = 0; k < perThread(t); ++k)
-      regs.push_back(perElement(k));
-    tiles[result] = regs;
+    if (layouts.isSplat(result)) {
+      splatScalars[result] = perElement(0, blocked(t));
+      return success();
+    }
+    Dist d = distOf(result);
+    prepare(op, d);
+    SmallVector<Value> out;
+    for (int64_t k = 0; k < perThread(d); ++k)
+      out.push_back(perElement(k, d));
+    tiles[result] = out;
     return success();
   }
 
-  // --- memory -----------------------------------------------------------------
+  // --- memory -------------------------------------------------------------------
 
   LogicalResult lowerAddPtr(AddPtrOp op) {
     Location loc = op.getLoc();
     auto ptrType = LLVM::LLVMPointerType::get(b.getContext());
     Type pointee = cast<PtrType>(elementOf(op.getType())).getPointee();
     Type storage = storageType(b, pointee);
-    return mapElementwise(op, [&](int64_t k) -> Value {
-      Value off = toI64(b, loc, element(op.getOffset(), k));
-      return b.create<LLVM::GEPOp>(loc, ptrType, storage, element(op.getPtr(), k),
+    return mapElementwise(op, [&](int64_t k, const Dist &d) -> Value {
+      Value off = toI64(b, loc, element(op.getOffset(), k, d));
+      return b.create<LLVM::GEPOp>(loc, ptrType, storage, element(op.getPtr(), k, d),
                                    ValueRange{off});
     });
   }
@@ -340,12 +598,6 @@ private:
                                               : LLVM::AtomicOrdering::seq_cst);
   }
 
-  /// `then` under `cond`, yielding its value, else `otherwise` (see branchValue).
-  Value guarded(Location loc, Value cond, function_ref<Value(OpBuilder &, Location)> then,
-                function_ref<Value(OpBuilder &, Location)> otherwise) {
-    return branchValue(b, loc, cond, then, otherwise);
-  }
-
   /// Whether chunks of `vec` registers of tile `t` can move as one vector access: whole
   /// bytes per element and chunks that never cross a row.
   bool vectorizable(RankedTensorType t, int64_t vec) {
@@ -353,22 +605,20 @@ private:
     return vec > 1 && !isPacked(elem) && t.getDimSize(t.getRank() - 1) % vec == 0;
   }
 
-  /// For the chunk starting at register k: (whole chunk in bounds, contiguous and
-  /// aligned for a vector access, linear index of its first element).
-  std::pair<Value, Value> chunkFastPath(Location loc, RankedTensorType t, const DescParts &desc,
-                                        ValueRange offsets, int64_t k, int64_t vec) {
-    SmallVector<Value> first = coordinates(loc, t, k);
+  /// For `vec` elements starting at tile coordinates `first` (along the last dim):
+  /// (all in bounds, contiguous and aligned for one vector access; linear index of the
+  /// first element).
+  std::pair<Value, Value> chunkFastPath(Location loc, Type elem, const DescParts &desc,
+                                        ValueRange offsets, ArrayRef<Value> first, int64_t vec) {
     auto [inBounds, linear] = blockElement(b, loc, desc, offsets, first);
     SmallVector<Value> last(first);
-    last.back() = b.create<arith::AddIOp>(loc, last.back(),
-                                          intConst(b, loc, b.getI32Type(), vec - 1));
+    last.back() = b.create<arith::AddIOp>(loc, last.back(), cst(loc, vec - 1));
     Value lastIn = blockElement(b, loc, desc, offsets, last).first;
     Value unit = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, desc.strides.back(),
                                          i64Const(b, loc, 1));
-    int64_t bytes = vec * getElementBitWidth(t.getElementType()) / 8;
+    int64_t elemBytes = getElementBitWidth(elem) / 8, bytes = vec * elemBytes;
     Value addr = b.create<LLVM::PtrToIntOp>(loc, b.getI64Type(), desc.base);
-    Value byteOffset = b.create<arith::MulIOp>(
-        loc, linear, i64Const(b, loc, getElementBitWidth(t.getElementType()) / 8));
+    Value byteOffset = b.create<arith::MulIOp>(loc, linear, i64Const(b, loc, elemBytes));
     Value start = b.create<arith::AddIOp>(loc, addr, byteOffset);
     Value misaligned = b.create<arith::AndIOp>(loc, start, i64Const(b, loc, bytes - 1));
     Value aligned = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, misaligned,
@@ -378,43 +628,60 @@ private:
     return {ok, linear};
   }
 
+  SmallVector<Value> offsetsOf(ValueRange offsets) {
+    SmallVector<Value> out;
+    for (Value v : offsets)
+      out.push_back(scalar(v));
+    return out;
+  }
+
+  /// Element at `coords` of the block at `offsets`, or the padding outside the tensor,
+  /// as its storage type.
+  Value guardedLoad(OpBuilder &bb, Location l, LoadOp op, const DescParts &desc,
+                    ValueRange offsets, ArrayRef<Value> coords) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
+    Type elem = op.getType().getElementType();
+    TypedAttr padding = op.getPaddingAttr();
+    auto [inBounds, linear] = blockElement(b, l, desc, offsets, coords);
+    return branchValue(
+        b, l, inBounds,
+        [&](OpBuilder &x, Location y) { return loadElement(x, y, desc.base, linear, elem); },
+        [&](OpBuilder &x, Location y) {
+          Value pad = padding ? (Value)x.create<arith::ConstantOp>(y, padding) : zeroOf(x, y, elem);
+          return toStorage(x, y, pad);
+        });
+  }
+
   LogicalResult lowerLoad(LoadOp op) {
     Location loc = op.getLoc();
-    auto t = op.getType();
-    Type elem = t.getElementType();
+    if (layouts.layoutOf(op).kind == TileLayoutKind::Shared)
+      return lowerSharedLoad(op);
+    Dist d = distOf(op);
+    Type elem = d.type.getElementType();
     const DescParts &desc = descs[op.getDesc()];
-    SmallVector<Value> offsets;
-    for (Value v : op.getOffsets())
-      offsets.push_back(scalar(v));
-    TypedAttr padding = op.getPaddingAttr();
+    SmallVector<Value> offsets = offsetsOf(op.getOffsets());
     Type storage = storageType(b, elem);
     auto ptrType = LLVM::LLVMPointerType::get(b.getContext());
-    // Element k on its own: a load under its bounds check.
     auto scalarLoad = [&](OpBuilder &bb, Location l, int64_t k) -> Value {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
-      auto [inBounds, linear] = blockElement(b, l, desc, offsets, coordinates(l, t, k));
-      return guarded(
-          l, inBounds,
-          [&](OpBuilder &x, Location y) { return loadElement(x, y, desc.base, linear, elem); },
-          [&](OpBuilder &x, Location y) {
-            Value pad = padding ? (Value)x.create<arith::ConstantOp>(y, padding) : zeroOf(x, y, elem);
-            return toStorage(x, y, pad);
-          });
+      return guardedLoad(b, l, op, desc, offsets, coordinates(l, d, k));
     };
-    int64_t vec = vecWidth(t);
-    SmallVector<Value> regs;
-    if (!vectorizable(t, vec)) {
-      for (int64_t k = 0; k < perThread(t); ++k)
-        regs.push_back(fromStorage(b, loc, scalarLoad(b, loc, k), elem));
-      tiles[op] = regs;
+    int64_t vec = vecWidth(d);
+    SmallVector<Value> out;
+    if (!vectorizable(d.type, vec)) {
+      for (int64_t k = 0; k < perThread(d); ++k)
+        out.push_back(fromStorage(b, loc, scalarLoad(b, loc, k), elem));
+      tiles[op] = out;
       return success();
     }
     // Chunks of `vec` registers: one vector load when the chunk is in bounds, contiguous
     // and aligned (the common case), element by element otherwise (edges, odd strides).
     auto vecType = VectorType::get({vec}, storage);
-    for (int64_t k = 0; k < perThread(t); k += vec) {
-      auto [fast, linear] = chunkFastPath(loc, t, desc, offsets, k, vec);
+    for (int64_t k = 0; k < perThread(d); k += vec) {
+      auto [fast, linear] =
+          chunkFastPath(loc, elem, desc, offsets, coordinates(loc, d, k), vec);
       SmallVector<Type> types(vec, storage);
       auto ifOp = b.create<scf::IfOp>(loc, types, fast, /*withElseRegion=*/true);
       {
@@ -435,25 +702,25 @@ private:
         b.create<scf::YieldOp>(loc, slow);
       }
       for (Value r : ifOp.getResults())
-        regs.push_back(fromStorage(b, loc, r, elem));
+        out.push_back(fromStorage(b, loc, r, elem));
     }
-    tiles[op] = regs;
+    tiles[op] = out;
     return success();
   }
 
   LogicalResult lowerStore(StoreOp op) {
     Location loc = op.getLoc();
-    auto t = cast<RankedTensorType>(op.getValue().getType());
-    Type elem = t.getElementType();
+    Value value = op.getValue();
+    Dist d = splatScalars.count(value) ? blocked(value.getType()) : distOf(value);
+    Type elem = d.type.getElementType();
     const DescParts &desc = descs[op.getDesc()];
-    SmallVector<Value> offsets;
-    for (Value v : op.getOffsets())
-      offsets.push_back(scalar(v));
+    SmallVector<Value> offsets = offsetsOf(op.getOffsets());
     auto ptrType = LLVM::LLVMPointerType::get(b.getContext());
-    Value owner = ownerMask(loc, t);
+    ArrayRef<Value> values = regs(value, d);
+    Value owner = ownerMask(loc, d);
     auto scalarStore = [&](int64_t k) {
-      auto [inBounds, linear] = blockElement(b, loc, desc, offsets, coordinates(loc, t, k));
-      Value v = element(op.getValue(), k);
+      auto [inBounds, linear] = blockElement(b, loc, desc, offsets, coordinates(loc, d, k));
+      Value v = values[k];
       whenTrue(b, loc, andMask(loc, inBounds, owner), [&](OpBuilder &bb, Location l) {
         storeElement(bb, l, desc.base, linear, v, elem,
                      [this](OpBuilder &x, Location y, LLVM::AtomicBinOp kind, Value p, Value val) {
@@ -461,24 +728,24 @@ private:
                      });
       });
     };
-    int64_t vec = vecWidth(t);
-    if (!vectorizable(t, vec)) {
-      for (int64_t k = 0; k < perThread(t); ++k)
+    int64_t vec = vecWidth(d);
+    if (!vectorizable(d.type, vec)) {
+      for (int64_t k = 0; k < perThread(d); ++k)
         scalarStore(k);
       return success();
     }
     Type storage = storageType(b, elem);
     auto vecType = VectorType::get({vec}, storage);
-    for (int64_t k = 0; k < perThread(t); k += vec) {
-      auto [fast, linear] = chunkFastPath(loc, t, desc, offsets, k, vec);
+    for (int64_t k = 0; k < perThread(d); k += vec) {
+      auto [fast, linear] =
+          chunkFastPath(loc, elem, desc, offsets, coordinates(loc, d, k), vec);
       auto ifOp = b.create<scf::IfOp>(loc, TypeRange{}, fast, /*withElseRegion=*/true);
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&ifOp.getThenRegion().front());
       Value v = b.create<LLVM::PoisonOp>(loc, vecType);
       for (int64_t j = 0; j < vec; ++j)
-        v = b.create<LLVM::InsertElementOp>(
-            loc, v, toStorage(b, loc, element(op.getValue(), k + j)),
-            b.create<LLVM::ConstantOp>(loc, b.getI32Type(), j));
+        v = b.create<LLVM::InsertElementOp>(loc, v, toStorage(b, loc, values[k + j]),
+                                            b.create<LLVM::ConstantOp>(loc, b.getI32Type(), j));
       Value addr = b.create<LLVM::GEPOp>(loc, ptrType, storage, desc.base, ValueRange{linear});
       b.create<LLVM::StoreOp>(loc, v, addr, vec * getElementBitWidth(elem) / 8);
       b.setInsertionPointToStart(&ifOp.getElseRegion().front());
@@ -490,38 +757,38 @@ private:
 
   LogicalResult lowerGather(GatherOp op) {
     Location loc = op.getLoc();
-    auto t = op.getType();
-    Type elem = t.getElementType();
-    return mapElementwise(op, [&](int64_t k) -> Value {
-      Value ptr = element(op.getPtrs(), k);
+    Type elem = op.getType().getElementType();
+    return mapElementwise(op, [&](int64_t k, const Dist &d) -> Value {
+      Value ptr = element(op.getPtrs(), k, d);
       auto load = [&](OpBuilder &bb, Location l) {
         return loadElement(bb, l, ptr, i64Const(bb, l, 0), elem);
       };
       if (!op.getMask())
         return fromStorage(b, loc, load(b, loc), elem);
-      Value raw = guarded(loc, element(op.getMask(), k), load,
-                          [&](OpBuilder &bb, Location l) {
-                            Value other = op.getOther() ? element(op.getOther(), k)
-                                                        : zeroOf(bb, l, elem);
-                            return toStorage(bb, l, other);
-                          });
+      Value raw = branchValue(b, loc, element(op.getMask(), k, d), load,
+                              [&](OpBuilder &bb, Location l) {
+                                Value other = op.getOther() ? element(op.getOther(), k, d)
+                                                            : zeroOf(bb, l, elem);
+                                return toStorage(bb, l, other);
+                              });
       return fromStorage(b, loc, raw, elem);
     });
   }
 
   LogicalResult lowerScatter(ScatterOp op) {
     Location loc = op.getLoc();
-    auto t = cast<RankedTensorType>(op.getValue().getType());
-    Value owner = ownerMask(loc, t);
-    for (int64_t k = 0; k < perThread(t); ++k) {
-      Value ptr = element(op.getPtrs(), k), v = element(op.getValue(), k);
+    Dist d = blocked(op.getValue().getType());
+    prepare(op, d);
+    Value owner = ownerMask(loc, d);
+    for (int64_t k = 0; k < perThread(d); ++k) {
+      Value ptr = element(op.getPtrs(), k, d), v = element(op.getValue(), k, d);
       auto store = [&](OpBuilder &bb, Location l) {
-        storeElement(bb, l, ptr, i64Const(bb, l, 0), v, t.getElementType(),
+        storeElement(bb, l, ptr, i64Const(bb, l, 0), v, d.type.getElementType(),
                      [this](OpBuilder &x, Location y, LLVM::AtomicBinOp kind, Value p, Value val) {
                        return atomic(x, y, kind, p, val);
                      });
       };
-      whenTrue(b, loc, andMask(loc, op.getMask() ? element(op.getMask(), k) : Value(), owner),
+      whenTrue(b, loc, andMask(loc, op.getMask() ? element(op.getMask(), k, d) : Value(), owner),
                store);
     }
     return success();
@@ -533,13 +800,12 @@ private:
     auto kind = isa<FloatType>(elem) ? LLVM::AtomicBinOp::fadd : LLVM::AtomicBinOp::add;
     if (!isa<RankedTensorType>(op.getType())) {
       // One scalar atomic per program, not one per thread.
-      Value first = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, threadId,
-                                            intConst(b, loc, b.getI32Type(), 0));
+      Value first = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, threadId, cst(loc, 0));
       Value cond = first;
       if (op.getMask())
         cond = b.create<arith::AndIOp>(loc, cond, scalar(op.getMask()));
-      Value old = guarded(
-          loc, cond,
+      Value old = branchValue(
+          b, loc, cond,
           [&](OpBuilder &bb, Location l) {
             return atomic(bb, l, kind, scalar(op.getPtrs()), scalar(op.getValue()));
           },
@@ -548,40 +814,30 @@ private:
       scalars.map(op.getResult(), broadcastFromThread0(loc, old));
       return success();
     }
-    Value owner = ownerMask(loc, cast<RankedTensorType>(op.getType()));
-    return mapElementwise(op, [&](int64_t k) -> Value {
-      Value p = element(op.getPtrs(), k), v = element(op.getValue(), k);
-      Value cond = andMask(loc, op.getMask() ? element(op.getMask(), k) : Value(), owner);
+    Value owner = ownerMask(loc, blocked(op.getType()));
+    return mapElementwise(op, [&](int64_t k, const Dist &d) -> Value {
+      Value p = element(op.getPtrs(), k, d), v = element(op.getValue(), k, d);
+      Value cond = andMask(loc, op.getMask() ? element(op.getMask(), k, d) : Value(), owner);
       if (!cond)
         return atomic(b, loc, kind, p, v);
-      return guarded(
-          loc, cond,
+      return branchValue(
+          b, loc, cond,
           [&](OpBuilder &bb, Location l) { return atomic(bb, l, kind, p, v); },
           [&](OpBuilder &bb, Location l) { return zeroOf(bb, l, elem); });
     });
   }
 
-  // --- cross-thread -----------------------------------------------------------
-
-  /// A workgroup buffer of `count` elements of `elem`.
-  Value workgroupBuffer(Location loc, int64_t count, Type elem) {
-    auto space = gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
-    auto type = MemRefType::get({count}, elem, MemRefLayoutAttrInterface{}, space);
-    return func.addWorkgroupAttribution(type, loc);
-  }
+  // --- cross-thread -------------------------------------------------------------
 
   Value broadcastFromThread0(Location loc, Value v) {
-    Value buf = workgroupBuffer(loc, 1, v.getType());
-    Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
-    Value isFirst = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, threadId,
-                                            intConst(b, loc, b.getI32Type(), 0));
-    whenTrue(b, loc, isFirst, [&](OpBuilder &bb, Location l) {
-      bb.create<memref::StoreOp>(l, v, buf, ValueRange{zero});
-    });
+    Type storage = storageType(b, v.getType());
+    Value buf = sharedAlloc(loc, storageBytes(storage), false);
+    Value zero = cst(loc, 0);
+    Value isFirst = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, threadId, zero);
+    Value raw = toStorage(b, loc, v);
+    whenTrue(b, loc, isFirst, [&](OpBuilder &bb, Location l) { storeShared(bb, l, buf, zero, raw); });
     b.create<gpu::BarrierOp>(loc);
-    Value result = b.create<memref::LoadOp>(loc, buf, ValueRange{zero});
-    b.create<gpu::BarrierOp>(loc);
-    return result;
+    return readShared(loc, buf, zero, v.getType());
   }
 
   LogicalResult lowerReduce(ReduceOp op) {
@@ -594,10 +850,10 @@ private:
       return applyCombiner(b, loc, op.getKind(), op.getCombiner(), acc, x);
     };
     // Registers, then lanes (butterfly shuffles), then warps (workgroup memory).
-    const SmallVector<Value> &regs = tiles[op.getInput()];
-    Value acc = regs[0];
-    for (size_t k = 1; k < regs.size(); ++k)
-      acc = combine(acc, regs[k]);
+    ArrayRef<Value> in = regs(op.getInput(), blocked(t));
+    Value acc = in[0];
+    for (size_t k = 1; k < in.size(); ++k)
+      acc = combine(acc, in[k]);
     int64_t lanes = std::min(threads, warpSize);
     for (int64_t offset = lanes / 2; offset >= 1; offset /= 2) {
       auto shuffle = b.create<gpu::ShuffleOp>(loc, acc, (int32_t)offset, (int32_t)warpSize,
@@ -606,105 +862,52 @@ private:
     }
     int64_t warps = threads / warpSize;
     if (warps > 1) {
-      Value buf = workgroupBuffer(loc, warps, elem);
-      Value ws = intConst(b, loc, b.getI32Type(), warpSize);
-      Value warp = b.create<arith::DivUIOp>(loc, threadId, ws);
-      Value lane = b.create<arith::RemUIOp>(loc, threadId, ws);
-      Value isLane0 = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, lane,
-                                              intConst(b, loc, b.getI32Type(), 0));
-      Value warpIdx = b.create<arith::IndexCastOp>(loc, b.getIndexType(), warp);
-      whenTrue(b, loc, isLane0, [&](OpBuilder &bb, Location l) {
-        bb.create<memref::StoreOp>(l, acc, buf, ValueRange{warpIdx});
-      });
+      Value buf = sharedAlloc(loc, warps * 4, false);
+      Value warp = b.create<arith::DivUIOp>(loc, threadId, cst(loc, warpSize));
+      Value lane = b.create<arith::RemUIOp>(loc, threadId, cst(loc, warpSize));
+      Value isLane0 = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, lane, cst(loc, 0));
+      whenTrue(b, loc, isLane0, [&](OpBuilder &bb, Location l) { storeShared(bb, l, buf, warp, acc); });
       b.create<gpu::BarrierOp>(loc);
-      acc = b.create<memref::LoadOp>(loc, buf, ValueRange{b.create<arith::ConstantIndexOp>(loc, 0)});
+      acc = loadShared(loc, buf, cst(loc, 0), elem);
       for (int64_t w = 1; w < warps; ++w)
-        acc = combine(acc, b.create<memref::LoadOp>(
-                               loc, buf, ValueRange{b.create<arith::ConstantIndexOp>(loc, w)}));
-      // The buffer may be reused by the next reduction of a loop iteration.
-      b.create<gpu::BarrierOp>(loc);
+        acc = combine(acc, loadShared(loc, buf, cst(loc, w), elem));
     }
     scalars.map(op.getResult(), acc);
     return success();
   }
 
-  // --- layout conversions through workgroup memory ----------------------------
-  //
-  // Ops that move elements between threads (broadcast, transpose, reductions along an
-  // axis, scans, dot) go through a workgroup-memory copy of their input tile: every
-  // thread stores its registers at their linear index, and after a barrier reads the
-  // elements it needs. This is the general fallback of the layout system's conversion
-  // plan; register-level plans (shuffles, MMA fragments) replace it op by op.
-
-  /// Workgroup-memory copy of tile `v`; read it back with readShared.
-  Value toShared(Location loc, Value v) {
-    auto t = cast<RankedTensorType>(v.getType());
-    Type storage = storageType(b, t.getElementType());
-    Value buf = workgroupBuffer(loc, t.getNumElements(), storage);
-    // The previous round (an earlier loop iteration) must have finished reading.
-    b.create<gpu::BarrierOp>(loc);
-    Value owner = ownerMask(loc, t);
-    for (int64_t k = 0; k < perThread(t); ++k) {
-      Value index = b.create<arith::IndexCastOp>(loc, b.getIndexType(), linearIndex(loc, t, k));
-      Value value = toStorage(b, loc, tiles[v][k]);
-      if (!owner) {
-        b.create<memref::StoreOp>(loc, value, buf, ValueRange{index});
-        continue;
-      }
-      whenTrue(b, loc, owner, [&](OpBuilder &bb, Location l) {
-        bb.create<memref::StoreOp>(l, value, buf, ValueRange{index});
-      });
-    }
-    b.create<gpu::BarrierOp>(loc);
-    return buf;
-  }
-
-  Value readShared(Location loc, Value buf, Value linear, Type elem) {
-    Value index = b.create<arith::IndexCastOp>(loc, b.getIndexType(), linear);
-    return fromStorage(b, loc, b.create<memref::LoadOp>(loc, buf, ValueRange{index}), elem);
-  }
-
-  /// Row-major linear index (i32) of `coords` in `shape`.
-  Value linearize(Location loc, ArrayRef<int64_t> shape, ArrayRef<Value> coords) {
-    Value linear = intConst(b, loc, b.getI32Type(), 0);
-    for (size_t d = 0; d < shape.size(); ++d) {
-      linear = b.create<arith::MulIOp>(loc, linear, intConst(b, loc, b.getI32Type(), shape[d]));
-      linear = b.create<arith::AddIOp>(loc, linear, coords[d]);
-    }
-    return linear;
-  }
-
   LogicalResult lowerBroadcast(BroadcastOp op) {
     Location loc = op.getLoc();
-    auto in = op.getInput().getType(), out = op.getType();
+    auto in = op.getInput().getType();
     if (failed(checkTile(op, in)))
       return failure();
     Value buf = toShared(loc, op.getInput());
-    Value zero = intConst(b, loc, b.getI32Type(), 0);
-    SmallVector<Value> regs;
-    for (int64_t k = 0; k < perThread(out); ++k) {
-      SmallVector<Value> c = coordinates(loc, out, k);
-      for (int64_t d = 0; d < in.getRank(); ++d)
-        if (in.getDimSize(d) != out.getDimSize(d))
-          c[d] = zero;
-      regs.push_back(readShared(loc, buf, linearize(loc, in.getShape(), c), out.getElementType()));
+    Dist d = distOf(op);
+    SmallVector<Value> out;
+    for (int64_t k = 0; k < perThread(d); ++k) {
+      SmallVector<Value> c = coordinates(loc, d, k);
+      for (int64_t dim = 0; dim < in.getRank(); ++dim)
+        if (in.getDimSize(dim) != d.type.getDimSize(dim))
+          c[dim] = cst(loc, 0);
+      out.push_back(readShared(loc, buf, linearize(loc, in.getShape(), c), d.type.getElementType()));
     }
-    tiles[op] = regs;
+    tiles[op] = out;
     return success();
   }
 
   LogicalResult lowerTranspose(TransposeOp op) {
     Location loc = op.getLoc();
-    auto in = op.getInput().getType(), out = op.getType();
+    auto in = op.getInput().getType();
     Value buf = toShared(loc, op.getInput());
-    SmallVector<Value> regs;
-    for (int64_t k = 0; k < perThread(out); ++k) {
-      SmallVector<Value> c = coordinates(loc, out, k), src(in.getRank());
-      for (auto [i, d] : llvm::enumerate(op.getOrder()))
-        src[d] = c[i];
-      regs.push_back(readShared(loc, buf, linearize(loc, in.getShape(), src), out.getElementType()));
+    Dist d = distOf(op);
+    SmallVector<Value> out;
+    for (int64_t k = 0; k < perThread(d); ++k) {
+      SmallVector<Value> c = coordinates(loc, d, k), src(in.getRank());
+      for (auto [i, dim] : llvm::enumerate(op.getOrder()))
+        src[dim] = c[i];
+      out.push_back(readShared(loc, buf, linearize(loc, in.getShape(), src), d.type.getElementType()));
     }
-    tiles[op] = regs;
+    tiles[op] = out;
     return success();
   }
 
@@ -713,9 +916,8 @@ private:
   Value combineAlong(Location loc, Value buf, RankedTensorType in, int64_t axis,
                      SmallVector<Value> coords, Value lo, Value hi, Value init,
                      std::optional<CombineKind> kind, Region &combiner) {
-    Value step = intConst(b, loc, b.getI32Type(), 1);
     auto loop = b.create<scf::ForOp>(
-        loc, lo, hi, step, ValueRange{init},
+        loc, lo, hi, cst(loc, 1), ValueRange{init},
         [&](OpBuilder &inner, Location l, Value iv, ValueRange acc) {
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPoint(inner.getInsertionBlock(), inner.getInsertionPoint());
@@ -732,10 +934,9 @@ private:
     auto in = cast<RankedTensorType>(op.getInput().getType());
     int64_t axis = op.getAxis();
     Value buf = toShared(loc, op.getInput());
-    Value zero = intConst(b, loc, b.getI32Type(), 0), one = intConst(b, loc, b.getI32Type(), 1);
-    Value n = intConst(b, loc, b.getI32Type(), in.getDimSize(axis));
-    auto out = dyn_cast<RankedTensorType>(op.getType());
-    if (!out) {
+    Value zero = cst(loc, 0), one = cst(loc, 1), n = cst(loc, in.getDimSize(axis));
+    auto outType = dyn_cast<RankedTensorType>(op.getType());
+    if (!outType) {
       // A replicated 1-D tile: every thread combines all N elements in order.
       SmallVector<Value> c{zero};
       Value first = readShared(loc, buf, zero, in.getElementType());
@@ -743,178 +944,262 @@ private:
                                                op.getKind(), op.getCombiner()));
       return success();
     }
-    SmallVector<Value> regs;
-    for (int64_t k = 0; k < perThread(out); ++k) {
-      SmallVector<Value> oc = coordinates(loc, out, k), c;
-      for (int64_t d = 0, j = 0; d < in.getRank(); ++d)
-        c.push_back(d == axis ? intConst(b, loc, b.getI32Type(), 0) : oc[j++]);
+    Dist d = distOf(op);
+    SmallVector<Value> out;
+    for (int64_t k = 0; k < perThread(d); ++k) {
+      SmallVector<Value> oc = coordinates(loc, d, k), c;
+      for (int64_t dim = 0, j = 0; dim < in.getRank(); ++dim)
+        c.push_back(dim == axis ? zero : oc[j++]);
       Value first = readShared(loc, buf, linearize(loc, in.getShape(), c), in.getElementType());
-      regs.push_back(combineAlong(loc, buf, in, axis, c, intConst(b, loc, b.getI32Type(), 1),
-                                  intConst(b, loc, b.getI32Type(), in.getDimSize(axis)), first,
-                                  op.getKind(), op.getCombiner()));
+      out.push_back(combineAlong(loc, buf, in, axis, c, one, n, first, op.getKind(),
+                                 op.getCombiner()));
     }
-    tiles[op] = regs;
+    tiles[op] = out;
     return success();
   }
 
   LogicalResult lowerScan(ScanOp op) {
     Location loc = op.getLoc();
-    auto t = cast<RankedTensorType>(op.getType());
+    Dist d = distOf(op);
+    RankedTensorType t = d.type;
     int64_t axis = op.getAxis(), n = t.getDimSize(axis);
     Value buf = toShared(loc, op.getInput());
-    Type i32 = b.getI32Type();
-    Value one = intConst(b, loc, i32, 1);
-    SmallVector<Value> regs;
-    for (int64_t k = 0; k < perThread(t); ++k) {
-      SmallVector<Value> c = coordinates(loc, t, k);
+    Value one = cst(loc, 1);
+    SmallVector<Value> out;
+    for (int64_t k = 0; k < perThread(d); ++k) {
+      SmallVector<Value> c = coordinates(loc, d, k);
       Value pos = c[axis];
       // Forward: ((x0 + x1) + ...) + x_pos. Reverse: ((x_{n-1} + x_{n-2}) + ...) + x_pos,
       // the order the host uses, so non-commutative combiners agree across targets.
       SmallVector<Value> sc(c);
-      sc[axis] = intConst(b, loc, i32, op.getReverse() ? n - 1 : 0);
+      sc[axis] = cst(loc, op.getReverse() ? n - 1 : 0);
       Value first = readShared(loc, buf, linearize(loc, t.getShape(), sc), t.getElementType());
       Value count = op.getReverse()
-                        ? b.create<arith::SubIOp>(loc, intConst(b, loc, i32, n - 1), pos).getResult()
+                        ? b.create<arith::SubIOp>(loc, cst(loc, n - 1), pos).getResult()
                         : pos;
       auto loop = b.create<scf::ForOp>(
-          loc, intConst(b, loc, i32, 0), count, one, ValueRange{first},
+          loc, cst(loc, 0), count, one, ValueRange{first},
           [&](OpBuilder &inner, Location l, Value j, ValueRange acc) {
             OpBuilder::InsertionGuard guard(b);
             b.setInsertionPoint(inner.getInsertionBlock(), inner.getInsertionPoint());
             SmallVector<Value> ec(c);
             Value step = b.create<arith::AddIOp>(l, j, one);
             ec[axis] = op.getReverse()
-                           ? b.create<arith::SubIOp>(l, intConst(b, l, i32, n - 1), step).getResult()
+                           ? b.create<arith::SubIOp>(l, cst(l, n - 1), step).getResult()
                            : step;
             Value x = readShared(l, buf, linearize(l, t.getShape(), ec), t.getElementType());
             b.create<scf::YieldOp>(l, applyCombiner(b, l, op.getKind(), op.getCombiner(), acc[0], x));
           });
-      regs.push_back(loop.getResult(0));
+      out.push_back(loop.getResult(0));
     }
-    tiles[op] = regs;
+    tiles[op] = out;
     return success();
   }
 
-  /// Whether `op` can use NVIDIA's mma.sync m16n8k16 (f16/bf16 in, f32 out).
-  bool canUseMMA(DotOp op) {
-    auto a = cast<RankedTensorType>(op.getA().getType());
-    auto c = cast<RankedTensorType>(op.getType());
-    Type in = a.getElementType();
-    return mma == "nvidia-m16n8k16" && c.getRank() == 2 && c.getElementType().isF32() &&
-           (in.isF16() || in.isBF16()) && c.getDimSize(0) % 16 == 0 &&
-           c.getDimSize(1) % 8 == 0 && a.getDimSize(1) % 16 == 0;
+  // --- shared tiles, async copies and MMA ---------------------------------------
+
+  /// Element offset (i32) of (row, col) in a shared tile, swizzled.
+  Value tileOffset(Location loc, const SharedTile &s, Value row, Value col) {
+    Value o = b.create<arith::AddIOp>(loc, b.create<arith::MulIOp>(loc, row, cst(loc, s.cols)), col);
+    if (s.swizzle.isIdentity())
+      return o;
+    Value y = b.create<arith::AndIOp>(loc, o, cst(loc, s.swizzle.yyyMask()));
+    Value moved = s.swizzle.shift >= 0
+                      ? b.create<arith::ShRUIOp>(loc, y, cst(loc, s.swizzle.shift)).getResult()
+                      : b.create<arith::ShLIOp>(loc, y, cst(loc, -s.swizzle.shift)).getResult();
+    return b.create<arith::XOrIOp>(loc, o, moved);
   }
 
-  /// Dot on tensor cores: operands meet in workgroup memory; each warp takes m16n8 output
-  /// tiles in turn and feeds mma.sync fragments laid out as the PTX ISA's
-  /// "Matrix Fragments for mma.m16n8k16" tables give (A row-major, B column-major, lane
-  /// l holds rows l/4 and l/4+8, columns 2*(l%4) and +1); results go back through
-  /// workgroup memory into the blocked layout.
-  LogicalResult lowerDotMMA(DotOp op) {
+  SharedTile sharedTileFor(RankedTensorType t, Value base) {
+    return {base, t.getDimSize(0), t.getDimSize(1), storageType(b, t.getElementType()),
+            ldmatrixSwizzle(t.getDimSize(0), t.getDimSize(1))};
+  }
+  int64_t tileBytes(RankedTensorType t) {
+    return t.getNumElements() * storageBytes(storageType(b, t.getElementType()));
+  }
+
+  /// Issues the copy of the block a shared load reads into `dst`: 16-byte chunks (one
+  /// per thread, row-major) by cp.async where the whole chunk is inside the tensor,
+  /// contiguous and aligned; element by element with the load's padding otherwise.
+  void copyToShared(LoadOp op, ValueRange offsets, const SharedTile &dst) {
+    Location loc = op.getLoc();
+    auto t = op.getType();
+    Type elem = t.getElementType();
+    const DescParts &desc = descs[op.getDesc()];
+    int64_t vec = 128 / getElementBitWidth(elem), perRow = dst.cols / vec;
+    int64_t chunks = dst.rows * perRow;
+    auto ptrType = LLVM::LLVMPointerType::get(b.getContext());
+    auto globalType = LLVM::LLVMPointerType::get(b.getContext(), 1);
+    for (int64_t first = 0; first < chunks; first += threads) {
+      Value chunk = b.create<arith::AddIOp>(loc, threadId, cst(loc, first));
+      Value mine = chunks - first < threads
+                       ? b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, chunk,
+                                                 cst(loc, chunks)).getResult()
+                       : Value();
+      whenTrue(b, loc, mine, [&](OpBuilder &bb, Location l) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
+        Value row = b.create<arith::DivUIOp>(l, chunk, cst(l, perRow));
+        Value col = b.create<arith::MulIOp>(l, b.create<arith::RemUIOp>(l, chunk, cst(l, perRow)),
+                                            cst(l, vec));
+        Value at = tileOffset(l, dst, row, col);
+        Value target = sharedElementPtr(l, dst.base, at, dst.elem);
+        auto [fast, linear] = chunkFastPath(l, elem, desc, offsets, {row, col}, vec);
+        auto ifOp = b.create<scf::IfOp>(l, TypeRange{}, fast, /*withElseRegion=*/true);
+        b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+        Value src = b.create<LLVM::GEPOp>(l, ptrType, dst.elem, desc.base, ValueRange{linear});
+        src = b.create<LLVM::AddrSpaceCastOp>(l, globalType, src);
+        b.create<NVVM::CpAsyncOp>(l, target, src, 16, NVVM::LoadCacheModifierKind::CG, Value());
+        b.setInsertionPointToStart(&ifOp.getElseRegion().front());
+        for (int64_t j = 0; j < vec; ++j) {
+          Value c = b.create<arith::AddIOp>(l, col, cst(l, j));
+          Value v = guardedLoad(b, l, op, desc, offsets, {row, c});
+          storeShared(b, l, dst.base, tileOffset(l, dst, row, c), v);
+        }
+      });
+    }
+  }
+
+  /// A load read only by dots: its block goes to a persistent shared tile (or, inside a
+  /// pipelined loop, to the stage the copy issued earlier filled).
+  LogicalResult lowerSharedLoad(LoadOp op) {
+    if (auto it = pipelined.find(op); it != pipelined.end()) {
+      sharedTiles[op] = it->second;
+      return success();
+    }
+    Location loc = op.getLoc();
+    SharedTile dst = sharedTileFor(op.getType(), sharedAlloc(loc, tileBytes(op.getType()), true));
+    // The previous iteration's dot may still read this tile.
+    b.create<gpu::BarrierOp>(loc);
+    copyToShared(op, offsetsOf(op.getOffsets()), dst);
+    b.create<NVVM::CpAsyncCommitGroupOp>(loc);
+    b.create<NVVM::CpAsyncWaitGroupOp>(loc, 0);
+    b.create<gpu::BarrierOp>(loc);
+    sharedTiles[op] = dst;
+    return success();
+  }
+
+  /// A dot operand as a shared tile: a shared load's tile, or registers stored to scratch.
+  SharedTile operandTile(Value v) {
+    if (auto it = sharedTiles.find(v); it != sharedTiles.end())
+      return it->second;
+    Location loc = v.getLoc();
+    auto t = cast<RankedTensorType>(v.getType());
+    SharedTile s = sharedTileFor(t, sharedAlloc(loc, tileBytes(t), false));
+    Dist d = splatScalars.count(v) ? blocked(t) : distOf(v);
+    ArrayRef<Value> values = regs(v, d);
+    Value owner = ownerMask(loc, d);
+    for (int64_t k = 0; k < perThread(d); ++k) {
+      SmallVector<Value> c = coordinates(loc, d, k);
+      Value at = tileOffset(loc, s, c[0], c[1]);
+      Value raw = toStorage(b, loc, values[k]);
+      whenTrue(b, loc, owner, [&](OpBuilder &bb, Location l) { storeShared(bb, l, s.base, at, raw); });
+    }
+    b.create<gpu::BarrierOp>(loc);
+    return s;
+  }
+
+  /// ldmatrix.x4 of the 16x16 block at (row0, col0) of `s`; `transpose` for B (K x N
+  /// stored row-major). Lane l gives the address of row l % 8 of matrix l / 8; matrix q
+  /// sits at rows 8 * (q % 2), columns 8 * (q / 2).
+  SmallVector<Value> ldmatrix(Location loc, const SharedTile &s, Value row0, Value col0,
+                              bool transpose) {
+    Value lane = b.create<arith::RemUIOp>(loc, threadId, cst(loc, 32));
+    Value q = b.create<arith::DivUIOp>(loc, lane, cst(loc, 8));
+    Value r = b.create<arith::AddIOp>(
+        loc, b.create<arith::RemUIOp>(loc, lane, cst(loc, 8)),
+        b.create<arith::MulIOp>(loc, b.create<arith::RemUIOp>(loc, q, cst(loc, 2)), cst(loc, 8)));
+    Value c = b.create<arith::MulIOp>(loc, b.create<arith::DivUIOp>(loc, q, cst(loc, 2)), cst(loc, 8));
+    Value at = tileOffset(loc, s, b.create<arith::AddIOp>(loc, row0, r),
+                          b.create<arith::AddIOp>(loc, col0, c));
+    Type i32 = b.getI32Type();
+    auto type = LLVM::LLVMStructType::getLiteral(b.getContext(), {i32, i32, i32, i32});
+    Value m = b.create<NVVM::LdMatrixOp>(
+        loc, type, sharedElementPtr(loc, s.base, at, s.elem), 4,
+        transpose ? NVVM::MMALayout::col : NVVM::MMALayout::row,
+        NVVM::LdStMatrixShapeAttr::get(b.getContext(), 8, 8), NVVM::LdStMatrixEltType::B16);
+    SmallVector<Value> out;
+    for (int64_t i = 0; i < 4; ++i)
+      out.push_back(b.create<LLVM::ExtractValueOp>(loc, m, ArrayRef<int64_t>{i}));
+    return out;
+  }
+
+  /// Dot on tensor cores with the accumulator in registers (MMA layout): for each K
+  /// step of 16, every warp loads its A rows and B columns with ldmatrix and issues one
+  /// mma.sync m16n8k16 per atom of its block (fragments as the PTX ISA's "Matrix
+  /// Fragments for mma.m16n8k16" give them).
+  LogicalResult lowerDotMMA(DotOp op, const TileLayout &layout) {
     Location loc = op.getLoc();
     auto a = cast<RankedTensorType>(op.getA().getType());
-    auto c = cast<RankedTensorType>(op.getType());
-    int64_t M = c.getDimSize(0), N = c.getDimSize(1), K = a.getDimSize(1);
+    Dist d{cast<RankedTensorType>(op.getType()), layout};
+    int64_t M = d.type.getDimSize(0), N = d.type.getDimSize(1), K = a.getDimSize(1);
+    int64_t wm = M / layout.warpsM, wn = N / layout.warpsN, atomsM = wm / 16, atomsN = wn / 8;
     bool bf16 = a.getElementType().isBF16();
-    Value bufA = toShared(loc, op.getA()), bufB = toShared(loc, op.getB());
-    Value bufC = toShared(loc, op.getAcc());
-    Value bufD = workgroupBuffer(loc, M * N, b.getF32Type());
-    Type i32 = b.getI32Type();
-    auto cst = [&](int64_t v) { return intConst(b, loc, i32, v); };
-    Value lane = b.create<arith::RemUIOp>(loc, threadId, cst(warpSize));
-    Value warp = b.create<arith::DivUIOp>(loc, threadId, cst(warpSize));
-    Value g = b.create<arith::DivUIOp>(loc, lane, cst(4));
-    Value tig2 = b.create<arith::MulIOp>(loc, b.create<arith::RemUIOp>(loc, lane, cst(4)), cst(2));
-    int64_t tilesN = N / 8, numTiles = (M / 16) * tilesN, warps = threads / warpSize;
+    SharedTile sa = operandTile(op.getA()), sb = operandTile(op.getB());
+    SmallVector<Value> acc = llvm::to_vector(regs(op.getAcc(), d));
+    Value warp = b.create<arith::DivUIOp>(loc, threadId, cst(loc, 32));
+    Value rowBase = b.create<arith::MulIOp>(
+        loc, b.create<arith::DivUIOp>(loc, warp, cst(loc, layout.warpsN)), cst(loc, wm));
+    Value colBase = b.create<arith::MulIOp>(
+        loc, b.create<arith::RemUIOp>(loc, warp, cst(loc, layout.warpsN)), cst(loc, wn));
     auto f32 = b.getF32Type();
     auto fragType = LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
-    auto at = [&](Value row, Value col, int64_t ld) {
-      return b.create<arith::AddIOp>(loc, b.create<arith::MulIOp>(loc, row, cst(ld)), col).getResult();
-    };
-    auto raw = [&](Value buf, Value linear) {
-      Value index = b.create<arith::IndexCastOp>(loc, b.getIndexType(), linear);
-      return b.create<memref::LoadOp>(loc, buf, ValueRange{index}).getResult();
-    };
-    // Two 16-bit elements in one 32-bit register, the lower index in the low half.
-    auto pack = [&](Value lo, Value hi) -> Value {
-      Value l = b.create<arith::ExtUIOp>(loc, i32, lo), h = b.create<arith::ExtUIOp>(loc, i32, hi);
-      Value word = b.create<arith::OrIOp>(loc, l, b.create<arith::ShLIOp>(loc, h, cst(16)));
+    auto operand = [&](Value word) -> Value {
       if (bf16)
         return word;
       return b.create<LLVM::BitcastOp>(loc, VectorType::get({2}, b.getF16Type()), word);
     };
-    auto tileLoop = b.create<scf::ForOp>(loc, warp, cst(numTiles), cst(warps));
-    {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPoint(tileLoop.getBody()->getTerminator());
-      Value tile = tileLoop.getInductionVar();
-      Value row0 = b.create<arith::MulIOp>(loc, b.create<arith::DivUIOp>(loc, tile, cst(tilesN)), cst(16));
-      Value col0 = b.create<arith::MulIOp>(loc, b.create<arith::RemUIOp>(loc, tile, cst(tilesN)), cst(8));
-      Value r0 = b.create<arith::AddIOp>(loc, row0, g);
-      Value r1 = b.create<arith::AddIOp>(loc, r0, cst(8));
-      Value cc = b.create<arith::AddIOp>(loc, col0, tig2);
-      Value cc1 = b.create<arith::AddIOp>(loc, cc, cst(1));
-      SmallVector<Value> cOffsets{at(r0, cc, N), at(r0, cc1, N), at(r1, cc, N), at(r1, cc1, N)};
-      SmallVector<Value> init;
-      for (Value o : cOffsets)
-        init.push_back(raw(bufC, o));
-      auto kLoop = b.create<scf::ForOp>(loc, cst(0), cst(K), cst(16), init);
-      {
-        OpBuilder::InsertionGuard inner(b);
-        b.setInsertionPointToStart(kLoop.getBody());
-        Value k0 = b.create<arith::AddIOp>(loc, kLoop.getInductionVar(), tig2);
-        Value k1 = b.create<arith::AddIOp>(loc, k0, cst(1));
-        Value k8 = b.create<arith::AddIOp>(loc, k0, cst(8));
-        Value k9 = b.create<arith::AddIOp>(loc, k0, cst(9));
-        Value n = b.create<arith::AddIOp>(loc, col0, g);
-        SmallVector<Value> fa{pack(raw(bufA, at(r0, k0, K)), raw(bufA, at(r0, k1, K))),
-                              pack(raw(bufA, at(r1, k0, K)), raw(bufA, at(r1, k1, K))),
-                              pack(raw(bufA, at(r0, k8, K)), raw(bufA, at(r0, k9, K))),
-                              pack(raw(bufA, at(r1, k8, K)), raw(bufA, at(r1, k9, K)))};
-        SmallVector<Value> fb{pack(raw(bufB, at(k0, n, N)), raw(bufB, at(k1, n, N))),
-                              pack(raw(bufB, at(k8, n, N)), raw(bufB, at(k9, n, N)))};
-        auto type = bf16 ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
-        Value d = b.create<NVVM::MmaOp>(
-            loc, fragType, fa, fb, kLoop.getRegionIterArgs(), ArrayRef<int64_t>{16, 8, 16},
-            std::nullopt, std::nullopt, std::array<NVVM::MMATypes, 2>{type, type},
-            std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row, NVVM::MMALayout::col});
-        SmallVector<Value> next;
-        for (int64_t i = 0; i < 4; ++i)
-          next.push_back(b.create<LLVM::ExtractValueOp>(loc, d, ArrayRef<int64_t>{i}));
-        b.create<scf::YieldOp>(loc, next);
+    auto type = bf16 ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
+    for (int64_t kk = 0; kk < K; kk += 16) {
+      SmallVector<SmallVector<Value>> fa, fb(atomsN);
+      for (int64_t i = 0; i < atomsM; ++i)
+        fa.push_back(ldmatrix(loc, sa, b.create<arith::AddIOp>(loc, rowBase, cst(loc, i * 16)),
+                              cst(loc, kk), false));
+      for (int64_t j = 0; j < atomsN; j += 2) {
+        SmallVector<Value> m = ldmatrix(loc, sb, cst(loc, kk),
+                                        b.create<arith::AddIOp>(loc, colBase, cst(loc, j * 8)), true);
+        fb[j] = {m[0], m[1]};
+        fb[j + 1] = {m[2], m[3]};
       }
-      for (auto [o, v] : llvm::zip(cOffsets, kLoop.getResults())) {
-        Value index = b.create<arith::IndexCastOp>(loc, b.getIndexType(), o);
-        b.create<memref::StoreOp>(loc, v, bufD, ValueRange{index});
-      }
+      for (int64_t i = 0; i < atomsM; ++i)
+        for (int64_t j = 0; j < atomsN; ++j) {
+          SmallVector<Value> A, B;
+          for (Value w : fa[i])
+            A.push_back(operand(w));
+          for (Value w : fb[j])
+            B.push_back(operand(w));
+          int64_t first = (i * atomsN + j) * 4;
+          Value r = b.create<NVVM::MmaOp>(
+              loc, fragType, A, B, ArrayRef<Value>(acc).slice(first, 4),
+              ArrayRef<int64_t>{16, 8, 16}, std::nullopt, std::nullopt,
+              std::array<NVVM::MMATypes, 2>{type, type},
+              std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row, NVVM::MMALayout::col});
+          for (int64_t c = 0; c < 4; ++c)
+            acc[first + c] = b.create<LLVM::ExtractValueOp>(loc, r, ArrayRef<int64_t>{c});
+        }
     }
-    b.create<gpu::BarrierOp>(loc);
-    SmallVector<Value> regs;
-    for (int64_t k = 0; k < perThread(c); ++k)
-      regs.push_back(readShared(loc, bufD, linearIndex(loc, c, k), f32));
-    tiles[op] = regs;
+    tiles[op] = acc;
     return success();
   }
 
   LogicalResult lowerDot(DotOp op) {
-    if (canUseMMA(op))
-      return lowerDotMMA(op);
+    if (auto layout = layouts.dotLayout(op))
+      return lowerDotMMA(op, *layout);
     Location loc = op.getLoc();
     auto a = cast<RankedTensorType>(op.getA().getType());
     auto bt = cast<RankedTensorType>(op.getB().getType());
-    auto c = cast<RankedTensorType>(op.getType());
-    Type accType = c.getElementType();
-    int64_t rank = c.getRank(), kDim = a.getDimSize(rank - 1);
+    Dist d = distOf(op);
+    Type accType = d.type.getElementType();
+    int64_t rank = d.type.getRank(), kDim = a.getDimSize(rank - 1);
     Value bufA = toShared(loc, op.getA()), bufB = toShared(loc, op.getB());
+    ArrayRef<Value> acc = regs(op.getAcc(), d);
     bool isFloat = isa<FloatType>(accType);
-    SmallVector<Value> regs;
-    for (int64_t k = 0; k < perThread(c); ++k) {
-      SmallVector<Value> cc = coordinates(loc, c, k);
-      Value step = intConst(b, loc, b.getI32Type(), 1);
+    SmallVector<Value> out;
+    for (int64_t k = 0; k < perThread(d); ++k) {
+      SmallVector<Value> cc = coordinates(loc, d, k);
       auto loop = b.create<scf::ForOp>(
-          loc, intConst(b, loc, b.getI32Type(), 0), intConst(b, loc, b.getI32Type(), kDim), step,
-          ValueRange{tiles[op.getAcc()][k]},
-          [&](OpBuilder &inner, Location l, Value kk, ValueRange acc) {
+          loc, cst(loc, 0), cst(loc, kDim), cst(loc, 1), ValueRange{acc[k]},
+          [&](OpBuilder &inner, Location l, Value kk, ValueRange accs) {
             OpBuilder::InsertionGuard guard(b);
             b.setInsertionPoint(inner.getInsertionBlock(), inner.getInsertionPoint());
             SmallVector<Value> ac(cc), bc(cc);
@@ -924,24 +1209,24 @@ private:
             Value y = readShared(l, bufB, linearize(l, bt.getShape(), bc), bt.getElementType());
             x = castElements(b, l, x, accType, false);
             y = castElements(b, l, y, accType, false);
-            Value next = isFloat ? (Value)b.create<math::FmaOp>(l, x, y, acc[0])
-                                 : b.create<arith::AddIOp>(l, acc[0], b.create<arith::MulIOp>(l, x, y));
+            Value next = isFloat ? (Value)b.create<math::FmaOp>(l, x, y, accs[0])
+                                 : b.create<arith::AddIOp>(l, accs[0], b.create<arith::MulIOp>(l, x, y));
             b.create<scf::YieldOp>(l, next);
           });
-      regs.push_back(loop.getResult(0));
+      out.push_back(loop.getResult(0));
     }
-    tiles[op] = regs;
+    tiles[op] = out;
     return success();
   }
 
-  // --- control flow -----------------------------------------------------------
+  // --- control flow -------------------------------------------------------------
 
-  /// Flattens values (tiles to their registers) for region boundaries.
-  SmallVector<Value> flatten(ValueRange values) {
+  /// Registers of `values` in the layouts of `like` (block arguments or results).
+  SmallVector<Value> flatten(ValueRange values, ValueRange like) {
     SmallVector<Value> out;
-    for (Value v : values) {
+    for (auto [v, l] : llvm::zip(values, like)) {
       if (isa<RankedTensorType>(v.getType()))
-        llvm::append_range(out, tiles[v]);
+        llvm::append_range(out, regs(v, distOf(l)));
       else
         out.push_back(scalar(v));
     }
@@ -951,14 +1236,87 @@ private:
   void unflatten(ValueRange originals, ValueRange flat) {
     size_t i = 0;
     for (Value v : originals) {
-      if (auto t = dyn_cast<RankedTensorType>(v.getType())) {
-        int64_t n = perThread(t);
+      if (isa<RankedTensorType>(v.getType())) {
+        int64_t n = perThread(distOf(v));
         tiles[v] = SmallVector<Value>(flat.begin() + i, flat.begin() + i + n);
         i += n;
       } else {
         scalars.map(v, flat[i++]);
       }
     }
+  }
+
+  /// Loads of `loop`'s body whose copies can run ahead: shared loads of descriptors made
+  /// outside the loop at offsets computed by pure scalar ops from the induction variable
+  /// and outer values. Returns them with the body ops their offsets need.
+  SmallVector<LoadOp> pipelinableLoads(scf::ForOp loop, SetVector<Operation *> &slice) {
+    SmallVector<LoadOp> loads;
+    if (stages < 2 || !target.nvidiaMma)
+      return loads;
+    Block *body = loop.getBody();
+    for (Operation &op : body->without_terminator()) {
+      auto load = dyn_cast<LoadOp>(&op);
+      if (!load || layouts.layoutOf(load).kind != TileLayoutKind::Shared ||
+          !descs.count(load.getDesc()))
+        continue;
+      SetVector<Operation *> mine;
+      bool pure = true;
+      SmallVector<Value> work(load.getOffsets());
+      while (!work.empty() && pure) {
+        Value v = work.pop_back_val();
+        Operation *def = v.getDefiningOp();
+        if (!def || def->getBlock() != body)
+          continue; // the induction variable or an outer value
+        if (mine.contains(def))
+          continue;
+        pure = def->getNumRegions() == 0 && isMemoryEffectFree(def) &&
+               !isa<KilnDialect>(def->getDialect()) &&
+               llvm::none_of(def->getResultTypes(), llvm::IsaPred<ShapedType>);
+        mine.insert(def);
+        llvm::append_range(work, def->getOperands());
+      }
+      if (!pure)
+        continue;
+      loads.push_back(load);
+      slice.insert(mine.begin(), mine.end());
+    }
+    return loads;
+  }
+
+  /// Issues the copies of `loads` for the iteration at `iv` into stage `stage` of their
+  /// buffers, when `iv` is inside the loop; then commits a group (possibly empty, so
+  /// every thread counts the same groups).
+  void issueStage(scf::ForOp loop, ArrayRef<LoadOp> loads, const SetVector<Operation *> &slice,
+                  ArrayRef<SharedTile> buffers, Value iv, Value stage) {
+    Location loc = loop.getLoc();
+    Value inside = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, iv,
+                                           scalar(loop.getUpperBound()));
+    whenTrue(b, loc, inside, [&](OpBuilder &bb, Location l) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
+      IRMapping ahead = scalars;
+      ahead.map(loop.getInductionVar(), iv);
+      SmallVector<Operation *> ordered(slice.begin(), slice.end());
+      llvm::sort(ordered, [](Operation *x, Operation *y) { return x->isBeforeInBlock(y); });
+      for (Operation *op : ordered)
+        b.clone(*op, ahead);
+      for (auto [l0, buffer] : llvm::zip(loads, buffers)) {
+        LoadOp load = l0;
+        SmallVector<Value> offsets;
+        for (Value v : load.getOffsets())
+          offsets.push_back(ahead.lookupOrDefault(v));
+        copyToShared(load, offsets, stageOf(buffer, stage, load.getType()));
+      }
+    });
+    b.create<NVVM::CpAsyncCommitGroupOp>(loc);
+  }
+  /// The tile of stage `stage` (i32) in a buffer of `stages` tiles.
+  SharedTile stageOf(SharedTile buffer, Value stage, RankedTensorType t) {
+    Location loc = buffer.base.getLoc();
+    Value offset = b.create<arith::MulIOp>(loc, stage, cst(loc, tileBytes(t)));
+    buffer.base = b.create<LLVM::GEPOp>(loc, sharedPtrType(), b.getI8Type(), buffer.base,
+                                        ValueRange{offset});
+    return buffer;
   }
 
   LogicalResult lowerFor(scf::ForOp op) {
@@ -970,25 +1328,76 @@ private:
         return op.emitOpError("carrying a tensor descriptor is not supported by the GPU "
                               "lowering; make the descriptor inside or before the loop");
     }
-    SmallVector<Value> init = flatten(op.getInitArgs());
-    auto loop = b.create<scf::ForOp>(loc, scalar(op.getLowerBound()), scalar(op.getUpperBound()),
-                                     scalar(op.getStep()), init);
+    // Software pipeline: copies for iteration i + stages - 1 are issued while iteration
+    // i computes; each iteration waits for its own stage, then a barrier publishes it
+    // and frees the stage the previous iteration read, which the new copies refill.
+    SetVector<Operation *> slice;
+    SmallVector<LoadOp> ahead = pipelinableLoads(op, slice);
+    SmallVector<SharedTile> buffers;
+    Value lb = scalar(op.getLowerBound()), step = scalar(op.getStep());
+    Type ivType = lb.getType();
+    auto ivConst = [&](int64_t v) { return intConst(b, loc, ivType, v); };
+    if (!ahead.empty()) {
+      b.create<gpu::BarrierOp>(loc); // earlier readers of reused stages are done
+      for (LoadOp load : ahead)
+        buffers.push_back(sharedTileFor(
+            load.getType(), sharedAlloc(loc, stages * tileBytes(load.getType()), true)));
+      for (int64_t s = 0; s + 1 < stages; ++s) {
+        Value iv = b.create<arith::AddIOp>(loc, lb, b.create<arith::MulIOp>(loc, step, ivConst(s)));
+        issueStage(op, ahead, slice, buffers, iv, cst(loc, s));
+      }
+    }
+    SmallVector<Value> init = flatten(op.getInitArgs(), op.getRegionIterArgs());
+    if (!ahead.empty())
+      init.push_back(cst(loc, 0)); // the stage this iteration reads
+    auto loop = b.create<scf::ForOp>(loc, lb, scalar(op.getUpperBound()), step, init);
     Block *body = loop.getBody();
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(body);
     scalars.map(op.getInductionVar(), loop.getInductionVar());
-    unflatten(op.getRegionIterArgs(), loop.getRegionIterArgs());
+    unflatten(op.getRegionIterArgs(), ahead.empty() ? loop.getRegionIterArgs()
+                                                    : loop.getRegionIterArgs().drop_back());
+    auto saved = converted;
+    Value readStage;
+    if (!ahead.empty()) {
+      readStage = loop.getRegionIterArgs().back();
+      b.create<NVVM::CpAsyncWaitGroupOp>(loc, stages - 2);
+      b.create<gpu::BarrierOp>(loc);
+      Value next = b.create<arith::AddIOp>(
+          loc, loop.getInductionVar(), b.create<arith::MulIOp>(loc, step, ivConst(stages - 1)));
+      Value isFirst = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, readStage, cst(loc, 0));
+      Value writeStage = b.create<arith::SelectOp>(
+          loc, isFirst, cst(loc, stages - 1), b.create<arith::SubIOp>(loc, readStage, cst(loc, 1)));
+      issueStage(op, ahead, slice, buffers, next, writeStage);
+      for (auto [load, buffer] : llvm::zip(ahead, buffers))
+        pipelined[load] = stageOf(buffer, readStage, load.getType());
+    }
     for (Operation &inner : op.getBody()->without_terminator())
       if (failed(lowerOp(&inner)))
         return failure();
+    beginOp();
     auto yield = cast<scf::YieldOp>(op.getBody()->getTerminator());
-    SmallVector<Value> yielded = flatten(yield.getOperands());
+    SmallVector<Value> yielded = flatten(yield.getOperands(), op.getRegionIterArgs());
+    if (!ahead.empty()) {
+      Value next = b.create<arith::AddIOp>(loc, readStage, cst(loc, 1));
+      Value wrap = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, next, cst(loc, stages));
+      yielded.push_back(b.create<arith::SelectOp>(loc, wrap, cst(loc, 0), next));
+    }
+    converted = saved;
     if (body->mightHaveTerminator())
       body->getTerminator()->erase();
     b.setInsertionPointToEnd(body);
     b.create<scf::YieldOp>(loc, yielded);
     b.setInsertionPointAfter(loop);
-    unflatten(op.getResults(), loop.getResults());
+    if (!ahead.empty()) {
+      // Copies past the end were never issued; drain the (empty) groups and let every
+      // thread finish reading before the stages are reused.
+      b.create<NVVM::CpAsyncWaitGroupOp>(loc, 0);
+      b.create<gpu::BarrierOp>(loc);
+      for (LoadOp load : ahead)
+        pipelined.erase(load);
+    }
+    unflatten(op.getResults(), ahead.empty() ? loop.getResults() : loop.getResults().drop_back());
     return success();
   }
 
@@ -1002,7 +1411,7 @@ private:
         return op.emitOpError("yielding a tensor descriptor is not supported by the GPU "
                               "lowering; make the descriptor before the branch");
       if (auto t = dyn_cast<RankedTensorType>(r.getType()))
-        types.append(perThread(t), registerType(t.getElementType()));
+        types.append(perThread(distOf(r)), registerType(t.getElementType()));
       else
         types.push_back(registerType(r.getType()));
     }
@@ -1012,6 +1421,7 @@ private:
       if (from.empty())
         return success();
       OpBuilder::InsertionGuard guard(b);
+      auto saved = converted;
       Block *block = &to.front();
       if (block->mightHaveTerminator())
         block->getTerminator()->erase();
@@ -1019,8 +1429,10 @@ private:
       for (Operation &inner : from.front().without_terminator())
         if (failed(lowerOp(&inner)))
           return failure();
+      beginOp();
       auto yield = cast<scf::YieldOp>(from.front().getTerminator());
-      b.create<scf::YieldOp>(loc, flatten(yield.getOperands()));
+      b.create<scf::YieldOp>(loc, flatten(yield.getOperands(), op.getResults()));
+      converted = saved;
       return success();
     };
     if (failed(lowerRegion(op.getThenRegion(), newIf.getThenRegion())) ||
@@ -1040,6 +1452,10 @@ int64_t mlir::kiln::workgroupBytes(gpu::GPUFuncOp func) {
     auto type = cast<MemRefType>(arg.getType());
     bytes += type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
   }
+  auto module = func->getParentOfType<gpu::GPUModuleOp>();
+  for (bool persistent : {true, false})
+    if (auto global = module.lookupSymbol<LLVM::GlobalOp>(arenaName(func.getName(), persistent)))
+      bytes += cast<LLVM::LLVMArrayType>(global.getType()).getNumElements();
   return bytes;
 }
 
@@ -1054,6 +1470,14 @@ struct KilnLowerToGPUPass : mlir::kiln::impl::KilnLowerToGPUBase<KilnLowerToGPUP
     if (threads <= 0 || warpSize <= 0 || threads % warpSize != 0) {
       module.emitError("threads (") << threads << ") must be a positive multiple of the warp size ("
                                     << warpSize << ")";
+      return signalPassFailure();
+    }
+    if (!mma.empty() && mma != "nvidia-m16n8k16") {
+      module.emitError("unknown MMA atom '") << mma << "' (known: nvidia-m16n8k16)";
+      return signalPassFailure();
+    }
+    if (stages < 1) {
+      module.emitError("stages (") << stages << ") must be at least 1";
       return signalPassFailure();
     }
     SmallVector<FuncOp> kernels(module.getOps<FuncOp>());
@@ -1094,11 +1518,8 @@ struct KilnLowerToGPUPass : mlir::kiln::impl::KilnLowerToGPUBase<KilnLowerToGPUP
                                            b.getFunctionType(params, {}));
       func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), UnitAttr::get(ctx));
       func.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr({(int32_t)blockThreads, 1, 1}));
-      if (!mma.empty() && mma != "nvidia-m16n8k16") {
-        module.emitError("unknown MMA atom '") << mma << "' (known: nvidia-m16n8k16)";
-        return signalPassFailure();
-      }
-      KernelLowering lowering(func, blockThreads, warpSize, mma);
+      DistributionTarget target{blockThreads, warpSize, mma == "nvidia-m16n8k16"};
+      KernelLowering lowering(func, kernel, target, stages);
       if (failed(lowering.lower(kernel)))
         return signalPassFailure();
       int64_t shared = workgroupBytes(func);
@@ -1106,7 +1527,7 @@ struct KilnLowerToGPUPass : mlir::kiln::impl::KilnLowerToGPUBase<KilnLowerToGPUP
       if (shared > limit) {
         kernel.emitError("shared memory: kernel '")
             << kernel.getSymName() << "' needs " << shared << " bytes ("
-            << llvm::divideCeil(shared, 1024) << " KiB) for tile exchanges; the limit is "
+            << llvm::divideCeil(shared, 1024) << " KiB) for its tiles and exchanges; the limit is "
             << limit << " bytes (" << limit / 1024 << " KiB)";
         return signalPassFailure();
       }

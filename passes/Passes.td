@@ -60,13 +60,16 @@ def KilnLowerToGPU : Pass<"kiln-lower-to-gpu", "::mlir::ModuleOp"> {
   let summary = "Lower tile IR to a gpu.module, distributing tiles over the threads of a block";
   let description = [{
     Each `kiln.func` becomes a `gpu.func` kernel in `gpu.module @kiln_kernels`; a
-    program instance is one thread block of `threads` threads. Tiles are held in
-    registers in a blocked row-major layout (thread t owns runs of consecutive
-    elements, neighbouring threads neighbouring runs), so global accesses coalesce and
-    elementwise code stays in registers. Reductions combine in registers, across lanes
-    with `gpu.shuffle xor` and across warps through workgroup memory; ops that move
-    elements between threads (broadcast, transpose, reductions along an axis, scans,
-    dot) exchange their inputs through workgroup memory, whose total is checked against
+    program instance is one thread block of `threads` threads. Layout assignment puts
+    each tile in registers in a blocked row-major layout (thread t owns runs of
+    consecutive elements, neighbouring threads neighbouring runs, so global accesses
+    coalesce), in MMA accumulator fragments (a dot's result, kept in registers across
+    a K loop), or in a swizzled shared-memory tile (a load read only by dots, copied
+    with cp.async and, inside a loop, `stages - 1` iterations ahead). Elementwise code
+    stays in registers. Reductions combine in registers, across lanes with
+    `gpu.shuffle xor` and across warps through shared memory; ops that move elements
+    between threads (broadcast, transpose, reductions along an axis, scans) and layout
+    conversions go through shared memory, whose total is checked against
     `max-shared-bytes`. The result is
     target-neutral; `kiln-nvidia-pipeline` (and later the AMD and Intel pipelines)
     lower it. Ops without a GPU lowering yet are reported at their location.
@@ -87,7 +90,11 @@ def KilnLowerToGPU : Pass<"kiln-lower-to-gpu", "::mlir::ModuleOp"> {
     Option<"maxSharedBytes", "max-shared-bytes", "int64_t", "49152",
            "workgroup memory a kernel may use (static shared memory: 48 KiB on NVIDIA)">,
     Option<"mma", "mma", "std::string", "\"\"",
-           "matrix instruction for kiln.dot: '' (CUDA-core FMA) or nvidia-m16n8k16 (mma.sync)">,
+           "matrix instruction for kiln.dot: '' (CUDA-core FMA) or nvidia-m16n8k16 (mma.sync, "
+           "with ldmatrix operands and cp.async copies)">,
+    Option<"stages", "stages", "int64_t", "3",
+           "shared-memory stages of a pipelined loop: copies run stages - 1 iterations ahead "
+           "(1 turns pipelining off)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect", "::mlir::LLVM::LLVMDialect",

@@ -10,7 +10,7 @@ kiln.func @small(%x: f32) {
 // -----
 
 // Tile exchanges go through static shared memory, which has a hard limit.
-// expected-error @+1 {{shared memory: kernel 'big' needs 65536 bytes (64 KiB) for tile exchanges; the limit is 49152 bytes (48 KiB)}}
+// expected-error @+1 {{shared memory: kernel 'big' needs 65536 bytes (64 KiB) for its tiles and exchanges; the limit is 49152 bytes (48 KiB)}}
 kiln.func @big(%x: f32) {
   %a = kiln.splat %x : tensor<128x128xf32>
   %t = kiln.transpose %a {order = array<i32: 1, 0>} : tensor<128x128xf32> -> tensor<128x128xf32>

@@ -1,13 +1,17 @@
 // RUN: kiln-opt %s -split-input-file -kiln-lower-to-gpu | FileCheck %s
 // RUN: kiln-opt %s -split-input-file -kiln-lower-to-gpu="mma=nvidia-m16n8k16" | FileCheck %s --check-prefix=MMA
+// RUN: kiln-opt %s -split-input-file -kiln-lower-to-gpu="mma=nvidia-m16n8k16 stages=1" | FileCheck %s --check-prefix=ONE
 
 // A program is a thread block; each kernel becomes a gpu.func in @kiln_kernels.
 // CHECK: module attributes {gpu.container_module}
 // CHECK: gpu.module @kiln_kernels
+// Shared memory is a scratch arena reused op after op: the block reduction's 4 warp
+// partials (16 bytes) and the atomic's broadcast share it.
+// CHECK: llvm.mlir.global internal @__kiln_scratch_rowmax() {addr_space = 3 : i32, alignment = 1024 : i64} : !llvm.array<16 x i8>
 // CHECK-LABEL: gpu.func @rowmax
 // CHECK-SAME: (%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: i32)
-// CHECK-SAME: workgroup(%[[WG:[^ ]*]] : memref<4xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<1xf32, #gpu.address_space<workgroup>>)
 // CHECK-SAME: kernel attributes {known_block_size = array<i32: 128, 1, 1>}
+// CHECK: %[[WG:.*]] = llvm.mlir.addressof @__kiln_scratch_rowmax : !llvm.ptr<3>
 // CHECK: gpu.thread_id x
 // CHECK: gpu.block_id x
 // 512 elements over 128 threads: 4 registers each, loaded under their masks.
@@ -20,12 +24,16 @@
 // CHECK: gpu.shuffle xor
 // CHECK: gpu.shuffle xor
 // CHECK-NOT: gpu.shuffle
-// CHECK: memref.store %{{.*}}, %[[WG]]
 // CHECK: gpu.barrier
-// CHECK: memref.load %[[WG]]
+// CHECK: llvm.store %{{.*}}, %{{.*}} : f32, !llvm.ptr<3>
 // CHECK: gpu.barrier
-// A scalar atomic is issued by one thread per program.
+// CHECK-COUNT-4: llvm.load %{{.*}} : !llvm.ptr<3> -> f32
+// A scalar atomic is issued by one thread per program; the others get its result
+// through the same scratch bytes, after a barrier that ends the reduction's reads.
 // CHECK: llvm.atomicrmw fadd
+// CHECK: gpu.barrier
+// CHECK: llvm.getelementptr %[[WG]][0]
+// CHECK: llvm.store %{{.*}} : f32, !llvm.ptr<3>
 // CHECK: gpu.return
 kiln.func @rowmax(%x: !kiln.ptr<f32>, %out: !kiln.ptr<f32>, %n: i32) {
   %pid = kiln.program_id 0 : i32
@@ -62,20 +70,23 @@ kiln.func @carry(%n: i32) {
 
 // -----
 
-// Ops that move elements between threads exchange through workgroup memory (16-bit
-// floats stored as i16): every
-// thread stores its registers, a barrier, then each reads what it needs.
+// Ops that move elements between threads exchange through shared memory (16-bit
+// floats stored as i16): every thread stores its registers, a barrier, then each
+// reads what it needs.
+// CHECK: llvm.mlir.global internal @__kiln_scratch_exchange() {{.*}} : !llvm.array<8192 x i8>
 // CHECK-LABEL: gpu.func @exchange
-// CHECK-SAME: workgroup(%[[A:[^ ]*]] : memref<2048xi16, #gpu.address_space<workgroup>>, %[[B:[^ ]*]] : memref<2048xi16, #gpu.address_space<workgroup>>)
+// CHECK: %[[S:.*]] = llvm.mlir.addressof @__kiln_scratch_exchange
 // CHECK: gpu.barrier
-// CHECK: memref.store %{{.*}}, %[[A]]
+// CHECK: %[[A:.*]] = llvm.getelementptr %[[S]][0]
+// CHECK: llvm.store %{{.*}} : i16, !llvm.ptr<3>
 // CHECK: gpu.barrier
-// CHECK: memref.store %{{.*}}, %[[B]]
+// CHECK: %[[B:.*]] = llvm.getelementptr %[[S]][4096]
+// CHECK: llvm.store %{{.*}} : i16, !llvm.ptr<3>
 // CHECK: gpu.barrier
 // The product runs over K per output register with fused multiply-adds in f32.
 // CHECK: scf.for
-// CHECK: memref.load %[[A]]
-// CHECK: memref.load %[[B]]
+// CHECK: llvm.getelementptr %[[A]]
+// CHECK: llvm.getelementptr %[[B]]
 // CHECK: arith.extf %{{.*}} : f16 to f32
 // CHECK: math.fma
 kiln.func @exchange(%x: f16, %z: f32) {
@@ -86,9 +97,86 @@ kiln.func @exchange(%x: f16, %z: f32) {
   kiln.return
 }
 
-// With the NVIDIA atom, each warp walks m16n8 output tiles and issues mma.sync over K.
+// With the NVIDIA atom the result lives in mma.sync accumulator fragments: a 2x2 grid
+// of warps, each with two m16n8 atoms (8 registers). Operands held in registers go to
+// shared memory in a swizzle chosen for ldmatrix (XOR of 16-byte chunks), then every
+// K step of 16 loads A with ldmatrix.x4, B with ldmatrix.x4.trans, and issues one
+// mma.sync per atom (K = 64: four steps, 8 mma.sync per warp).
 // MMA-LABEL: gpu.func @exchange
-// MMA: scf.for
-// MMA: scf.for {{.*}} -> (f32, f32, f32, f32)
-// MMA: nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (vector<2xf16>, vector<2xf16>, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+// MMA: llvm.store %{{.*}} : i16, !llvm.ptr<3>
+// MMA: arith.xori
 // MMA: gpu.barrier
+// MMA: nvvm.ldmatrix %{{.*}} {eltType = #nvvm.ld_st_matrix_elt_type<b16>, layout = #nvvm.mma_layout<row>, num = 4 : i32, shape = #nvvm.ld_st_matrix_shape<m = 8, n = 8>}
+// MMA: nvvm.ldmatrix %{{.*}} {eltType = #nvvm.ld_st_matrix_elt_type<b16>, layout = #nvvm.mma_layout<col>, num = 4 : i32
+// MMA: nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (vector<2xf16>, vector<2xf16>, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+// MMA: nvvm.mma.sync
+// MMA: nvvm.ldmatrix
+// MMA: nvvm.ldmatrix
+// MMA: nvvm.mma.sync
+// MMA: nvvm.mma.sync
+// MMA: gpu.return
+
+// -----
+
+// A K loop: the loads read only by the dot become shared tiles copied with cp.async,
+// 2 iterations ahead (3 stages); the accumulator is loop-carried as 8 f32 registers
+// per thread plus the stage index. Each iteration waits for its stage, a barrier
+// publishes it, the copies of iteration k + 2 go out, then the MMAs run.
+// MMA-LABEL: gpu.func @kloop
+// MMA: nvvm.cp.async.shared.global %{{.*}}, %{{.*}}, 16, cache = cg : !llvm.ptr<3>, !llvm.ptr<1>
+// MMA: nvvm.cp.async.commit.group
+// MMA: nvvm.cp.async.commit.group
+// MMA: scf.for {{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32, i32)
+// MMA-NEXT: nvvm.cp.async.wait.group 1
+// MMA-NEXT: gpu.barrier
+// MMA: nvvm.cp.async.shared.global
+// MMA: nvvm.cp.async.commit.group
+// MMA: nvvm.ldmatrix
+// MMA: nvvm.mma.sync
+// MMA: scf.yield
+// MMA: nvvm.cp.async.wait.group 0
+// MMA-NEXT: gpu.barrier
+// The scaled accumulator stays in fragments (no exchange) and is stored from them,
+// two columns at a time.
+// MMA-NOT: gpu.barrier
+// MMA: arith.mulf
+// MMA-NOT: gpu.barrier
+// MMA: llvm.store %{{.*}} {alignment = 8 : i64} : vector<2xf32>, !llvm.ptr
+// A row sum needs the blocked layout: one conversion through shared memory.
+// MMA: gpu.barrier
+// MMA: llvm.store %{{.*}} : f32, !llvm.ptr<3>
+// MMA: gpu.barrier
+// MMA: gpu.shuffle xor
+// With stages=1 the copies wait inside the iteration that uses them.
+// ONE-LABEL: gpu.func @kloop
+// ONE: scf.for {{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32)
+// ONE: gpu.barrier
+// ONE: nvvm.cp.async.shared.global
+// ONE: nvvm.cp.async.commit.group
+// ONE-NEXT: nvvm.cp.async.wait.group 0
+// ONE-NEXT: gpu.barrier
+// ONE: nvvm.mma.sync
+kiln.func @kloop(%a: !kiln.ptr<bf16>, %b: !kiln.ptr<bf16>, %c: !kiln.ptr<f32>, %out: !kiln.ptr<f32>,
+                 %n: i64, %K: i32, %s: f32) {
+  %one = arith.constant 1 : i64
+  %c0 = arith.constant 0 : i32
+  %c32 = arith.constant 32 : i32
+  %da = kiln.make_desc %a, [%n, %n], [%n, %one] : !kiln.ptr<bf16> -> !kiln.desc<bf16, 2>
+  %db = kiln.make_desc %b, [%n, %n], [%n, %one] : !kiln.ptr<bf16> -> !kiln.desc<bf16, 2>
+  %dc = kiln.make_desc %c, [%n, %n], [%n, %one] : !kiln.ptr<f32> -> !kiln.desc<f32, 2>
+  %zero = arith.constant 0.0 : f32
+  %acc0 = kiln.splat %zero : tensor<32x32xf32>
+  %acc = scf.for %k = %c0 to %K step %c32 iter_args(%acc_i = %acc0) -> (tensor<32x32xf32>) : i32 {
+    %ta = kiln.load %da[%c0, %k] : !kiln.desc<bf16, 2>[i32, i32] -> tensor<32x32xbf16>
+    %tb = kiln.load %db[%k, %c0] : !kiln.desc<bf16, 2>[i32, i32] -> tensor<32x32xbf16>
+    %next = kiln.dot %ta, %tb, %acc_i : tensor<32x32xbf16>, tensor<32x32xbf16> -> tensor<32x32xf32>
+    scf.yield %next : tensor<32x32xf32>
+  }
+  %ss = kiln.splat %s : tensor<32x32xf32>
+  %scaled = arith.mulf %acc, %ss : tensor<32x32xf32>
+  kiln.store %dc[%c0, %c0], %scaled : !kiln.desc<f32, 2>[i32, i32], tensor<32x32xf32>
+  %flat = kiln.reshape %scaled : tensor<32x32xf32> -> tensor<1024xf32>
+  %sum = kiln.reduce sum %flat {axis = 0 : i32} : tensor<1024xf32> -> f32
+  %old = kiln.atomic_add %out, %sum : !kiln.ptr<f32>, f32 -> f32
+  kiln.return
+}

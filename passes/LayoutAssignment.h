@@ -1,0 +1,86 @@
+//===- LayoutAssignment.h - which layout each tile of a kernel lives in ---===//
+//
+// The GPU lowering holds a tile in one of three places:
+//  - Blocked: registers, row-major runs per thread (coalesced global access);
+//  - MmaAccumulator: registers in the C fragment of the target's MMA atom, over a grid
+//    of warps, so a dot's accumulator never leaves registers across a K loop;
+//  - Shared: a swizzled shared-memory tile (a load whose only users are dot operands:
+//    copied global -> shared directly, asynchronously where the target can).
+// Anchors: dot results (MMA) and dot-only loads (Shared). Elementwise ops and loop-carried
+// values propagate the anchor's layout; everything else works on Blocked tiles. Where a
+// consumer needs another layout the lowering converts (through shared memory).
+// Splat tiles have no layout: every thread holds the same scalar.
+//
+#ifndef KILN_PASSES_LAYOUTASSIGNMENT_H
+#define KILN_PASSES_LAYOUTASSIGNMENT_H
+
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Value.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
+
+#include <optional>
+
+namespace mlir::kiln {
+class FuncOp;
+class DotOp;
+} // namespace mlir::kiln
+
+namespace mlir::kiln::lowering {
+
+enum class TileLayoutKind : uint8_t { Blocked, MmaAccumulator, Shared };
+
+struct TileLayout {
+  TileLayoutKind kind = TileLayoutKind::Blocked;
+  /// MmaAccumulator: warps along rows and columns; each warp owns a
+  /// (M / warpsM) x (N / warpsN) block of m16n8 atoms.
+  int64_t warpsM = 1, warpsN = 1;
+
+  static TileLayout blocked() { return {}; }
+  bool operator==(const TileLayout &o) const {
+    return kind == o.kind && warpsM == o.warpsM && warpsN == o.warpsN;
+  }
+  bool operator!=(const TileLayout &o) const { return !(*this == o); }
+  /// A small integer naming the layout (for caches).
+  int64_t key() const { return (int64_t(kind) << 32) | (warpsM << 16) | warpsN; }
+};
+
+/// The thread-block shape and MMA atom the lowering distributes over.
+struct DistributionTarget {
+  int64_t threads = 128, warpSize = 32;
+  bool nvidiaMma = false; ///< mma.sync m16n8k16, ldmatrix and cp.async (sm_80 and up)
+};
+
+/// The warp grid for an MMA accumulator of type `c` (rank 2, f32) with operands of
+/// `in` elements, or none when the tile does not split into whole m16n16 blocks per
+/// warp (then the dot falls back to a shared-memory lowering).
+std::optional<TileLayout> mmaAccumulatorLayout(const DistributionTarget &target,
+                                               RankedTensorType c, Type in, int64_t kDim);
+
+/// Layouts for the tiles of one kernel.
+class LayoutAssignment {
+public:
+  LayoutAssignment(FuncOp kernel, const DistributionTarget &target);
+
+  /// The layout of tile `v` (Blocked unless an anchor says otherwise).
+  TileLayout layoutOf(Value v) const;
+  /// Whether `v` holds one value in every element (splat, or elementwise on splats).
+  bool isSplat(Value v) const { return splats.contains(v); }
+  /// The MMA layout chosen for a dot, if it runs on MMA atoms.
+  std::optional<TileLayout> dotLayout(DotOp dot) const;
+
+private:
+  void visitBlock(Block &block);
+  void visitOp(Operation *op);
+  std::optional<TileLayout> known(Value v) const;
+
+  DistributionTarget target;
+  DenseMap<Value, TileLayout> layouts;
+  DenseSet<Value> splats;
+  /// Loop-carried values whose layout is still open (initialised by a splat).
+  DenseSet<Value> open;
+};
+
+} // namespace mlir::kiln::lowering
+
+#endif
