@@ -17,10 +17,7 @@ if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
   out="$root/build/nvidia"
   mkdir -p "$out"
   echo "== NVIDIA GPU present: compiling the examples for $chip"
-  for k in vector_add/vadd softmax/softmax softmax/softmax_row4096 softmax/softmax_row32768 \
-           matmul/matmul; do
-    "$root/build/bin/kilnc" "$root/examples/$k.mlir" --target=$chip -o "$out"
-  done
+  "$root/bench/nvidia/build-kernels.sh" "$out" "$chip"
   python3 "$root/bench/nvidia/bench.py" --kernels "$out" --out "$out" --no-long-rows
 else
   echo "== no NVIDIA GPU here: host results only (GPU kernels are compiled by the tests)"

@@ -596,7 +596,13 @@ CANARY_BITS = 0x5EADBEEF  # a finite f32 (about 6.2e18); compared bitwise
 CANARY_ELEMS = 64         # guarded elements past each output's end
 VADD_CHECK_N = [1, 1023, 1024, 1025, 4099, 2**20 + 3, "4099 nan/inf"]
 # (rows, cols, stride, input scale, label)
-MATMUL_CHECKS = [(1, 1, 1), (31, 33, 17), (32, 32, 32), (33, 31, 65), (97, 89, 101), (256, 128, 512)]
+MATMUL_CHECKS = [(1, 1, 1), (31, 33, 17), (32, 32, 32), (33, 31, 65), (97, 89, 101), (256, 128, 512),
+                 (127, 129, 31), (129, 257, 100), (300, 260, 1000), (128, 128, 96)]
+MATMUL_FAMILIES = ("matmul", "matmul_128x128")
+# Timed shapes per family: the 32x32-tile kernel is the baseline; the tensor-core tiled one
+# goes to the issue's targets (4096^3, 8192^3 and M = 16).
+MATMUL_TIMED = {"matmul": [(4096, 4096, 4096)],
+                "matmul_128x128": [(4096, 4096, 4096), (8192, 8192, 8192), (16, 8192, 8192)]}
 SOFTMAX_CHECKS = [
     (3, 1, 1, 1.0, ""), (37, 255, 255, 1.0, ""), (33, 256, 256, 1.0, ""),
     (9, 257, 257, 1.0, ""), (17, 1000, 1000, 1.0, ""), (8, 4096, 4096, 1.0, ""),
@@ -685,7 +691,7 @@ class Checks:
             cok, cdetail = self.canary_ok(out, n)
             self.record("vadd", case, ok and cok, rel, "; ".join(d for d in (detail, "" if cok else cdetail) if d))
 
-    def matmul(self, kernel, cases, tol=1e-5):
+    def matmul(self, kernel, cases, tol=1e-5, family="matmul"):
         """bf16 A (MxK) times bf16 B (KxN) into f32 C; the reference multiplies the same
         bf16 values in float64, so only the f32 accumulation differs."""
         torch = self.torch
@@ -701,12 +707,12 @@ class Checks:
                 kernel.launch(a=a.cuda(), b=b.cuda(), c=cb, M=m, N=n, K=k, lda=k, ldb=n, ldc=n)
                 torch.cuda.synchronize()
             except Exception as e:
-                self.record("matmul", case, False, detail="launch failed: %s" % e)
+                self.record(family, case, False, detail="launch failed: %s" % e)
                 continue
             host = cb.cpu()
             ok, rel, detail = self.compare(host[:m * n].view(m, n), ref, tol)
             cok, cdetail = self.canary_ok(cb, m * n)
-            self.record("matmul", case, ok and cok, rel, "; ".join(d for d in (detail, "" if cok else cdetail) if d))
+            self.record(family, case, ok and cok, rel, "; ".join(d for d in (detail, "" if cok else cdetail) if d))
 
     def rowstats(self, kernel, cases, tol=1e-5):
         """Row sums and maxima, forward/reverse running sums of the first 16 columns and
@@ -1073,8 +1079,9 @@ def run_gpu(args):
         checks.vadd(kernels["vadd"], VADD_CHECK_N)
     if "softmax" in kernels:
         checks.softmax(kernels["softmax"], SOFTMAX_CHECKS)
-    if "matmul" in kernels:
-        checks.matmul(kernels["matmul"], MATMUL_CHECKS)
+    for fam in MATMUL_FAMILIES:
+        if fam in kernels:
+            checks.matmul(kernels[fam], MATMUL_CHECKS, family=fam)
     if "rowstats" in kernels:
         checks.rowstats(kernels["rowstats"], [(1, 1), (15, 17), (16, 16), (17, 33), (100, 1000)])
     n_bad = sum(not r["ok"] for r in checks.results)
@@ -1173,10 +1180,12 @@ def run_gpu(args):
             del x, y, out, ref
             alive = context_alive(torch)
 
-        if "matmul" in kernels and alive:
-            for m, n, kk in [(4096, 4096, 4096), (16, 8192, 8192)]:
-                log("\n== matmul %dx%dx%d bf16 -> f32" % (m, n, kk))
-                k = kernels["matmul"]
+        for fam in MATMUL_FAMILIES:
+            for m, n, kk in MATMUL_TIMED[fam] if fam in kernels else []:
+                if not alive:
+                    break
+                log("\n== %s %dx%dx%d bf16 -> f32" % (fam, m, n, kk))
+                k = kernels[fam]
                 a = torch.randn(m, kk, device="cuda").to(torch.bfloat16)
                 b = torch.randn(kk, n, device="cuda").to(torch.bfloat16)
                 c = torch.empty(m, n, device="cuda")
@@ -1194,8 +1203,8 @@ def run_gpu(args):
                     if "ms" in entry:
                         entry["tflops"] = _r(flops / (entry["ms"] * 1e-3) / 1e12)
                 if "error" in mine:
-                    failed.append("matmul %dx%dx%d" % (m, n, kk))
-                doc["cases"].append({"family": "matmul", "case": "%dx%dx%d bf16" % (m, n, kk),
+                    failed.append("%s %dx%dx%d" % (fam, m, n, kk))
+                doc["cases"].append({"family": fam, "case": "%dx%dx%d bf16" % (m, n, kk),
                                      "ours": mine, "peers": peers})
                 save()
                 del a, b, c, ref
@@ -1284,7 +1293,8 @@ def main(argv=None):
     ap.add_argument("--out", default="out", help="results directory (JSON, PNG, table.txt)")
     ap.add_argument("--sanitize", action="store_true", help="only the small correctness checks")
     ap.add_argument("--self-test", action="store_true", help="unit checks; no GPU, standard library only")
-    ap.add_argument("--only", default="vadd,softmax,matmul,rowstats", help="comma-separated kernel families (default vadd,softmax,matmul,rowstats)")
+    ap.add_argument("--only", default="vadd,softmax,matmul,matmul_128x128,rowstats",
+                    help="comma-separated kernel families (default vadd,softmax,matmul,matmul_128x128,rowstats)")
     ap.add_argument("--launcher", choices=("auto", "cupy", "ctypes"), default="auto",
                     help="cupy RawModule, or the driver API through ctypes (auto: cupy, else ctypes)")
     ap.add_argument("--reps", type=int, default=30, help="timed runs per measurement (median; >= 20)")

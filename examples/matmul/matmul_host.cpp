@@ -1,7 +1,8 @@
-// matmul_host.cpp: runs the AOT-compiled bf16 matmul (f32 accumulation) on the host for
-// M N K triples given as arguments; the reference multiplies the same bf16-rounded
-// inputs in float64.
+// matmul_host.cpp: runs the AOT-compiled bf16 matmuls (f32 accumulation; 32x32 and
+// 128x128 output tiles) on the host for M N K triples given as arguments; the reference
+// multiplies the same bf16-rounded inputs in float64.
 #include "matmul.h"
+#include "matmul_128x128.h"
 
 #include "../common/check.h"
 
@@ -22,11 +23,6 @@ int main(int argc, char **argv) {
       a[i] = example::toBF16(af[i]);
     for (size_t i = 0; i < bf.size(); ++i)
       b[i] = example::toBF16(bf[i]);
-    std::vector<float> c((size_t)M * N, example::poison());
-    if (kiln_matmul_launch(a.data(), b.data(), c.data(), M, N, K, K, N, N) != KILN_SUCCESS) {
-      std::fprintf(stderr, "launch failed: %s\n", kiln_host_last_error());
-      return 1;
-    }
     std::vector<double> want((size_t)M * N);
     for (int i = 0; i < M; ++i)
       for (int j = 0; j < N; ++j) {
@@ -36,10 +32,23 @@ int main(int argc, char **argv) {
                (double)example::fromBF16(b[(size_t)k * N + j]);
         want[(size_t)i * N + j] = s;
       }
-    char what[64];
-    std::snprintf(what, sizeof what, "matmul %dx%dx%d", M, N, K);
-    // Inputs are exactly bf16; only the f32 accumulation rounds.
-    ok &= example::checkClose(what, c, want, 1e-5);
+    struct Variant {
+      const char *name;
+      kiln_status (*launch)(uint16_t *, uint16_t *, float *, int32_t, int32_t, int32_t, int32_t,
+                            int32_t, int32_t);
+    };
+    for (Variant v : {Variant{"matmul", kiln_matmul_launch},
+                      Variant{"matmul_128x128", kiln_matmul_128x128_launch}}) {
+      std::vector<float> c((size_t)M * N, example::poison());
+      if (v.launch(a.data(), b.data(), c.data(), M, N, K, K, N, N) != KILN_SUCCESS) {
+        std::fprintf(stderr, "%s: launch failed: %s\n", v.name, kiln_host_last_error());
+        return 1;
+      }
+      char what[96];
+      std::snprintf(what, sizeof what, "%s %dx%dx%d", v.name, M, N, K);
+      // Inputs are exactly bf16; only the f32 accumulation rounds.
+      ok &= example::checkClose(what, c, want, 1e-5);
+    }
   }
   return ok ? 0 : 1;
 }
