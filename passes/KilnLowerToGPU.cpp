@@ -44,9 +44,10 @@ using namespace mlir;
 using namespace mlir::kiln;
 using namespace mlir::kiln::lowering;
 
-static std::string arenaName(StringRef kernel, bool persistent) {
-  return ((persistent ? "__kiln_shared_" : "__kiln_scratch_") + kernel).str();
-}
+/// The dynamic shared memory every kernel of the module addresses (CUDA's `extern
+/// __shared__`); a kernel's launch passes its `kiln.shared_memory_bytes`.
+static constexpr StringLiteral kDynamicShared = "__kiln_dynamic_smem";
+static constexpr StringLiteral kSharedBytesAttr = "kiln.shared_memory_bytes";
 
 namespace {
 
@@ -135,21 +136,31 @@ private:
 
   // --- shared memory ------------------------------------------------------------
 
-  Value persistentArena, scratchArena; // addresses of the arena globals
+  // One dynamic shared-memory block per kernel: persistent buffers first, then scratch,
+  // whose offset is known once the persistent total is (patched at the end).
+  Value persistentArena, scratchArena;
+  LLVM::ConstantOp scratchOffset;
   int64_t persistentBytes = 0, scratchCursor = 0, scratchBytes = 0;
   bool scratchFenced = false;
 
   Type sharedPtrType() { return LLVM::LLVMPointerType::get(b.getContext(), 3); }
 
   Value arena(bool persistent) {
-    Value &a = persistent ? persistentArena : scratchArena;
-    if (!a) {
+    if (!persistentArena) {
       OpBuilder entry = OpBuilder::atBlockBegin(&func.getBody().front());
-      a = entry.create<LLVM::AddressOfOp>(
-          func.getLoc(), sharedPtrType(),
-          FlatSymbolRefAttr::get(b.getContext(), arenaName(func.getName(), persistent)));
+      persistentArena = entry.create<LLVM::AddressOfOp>(
+          func.getLoc(), sharedPtrType(), FlatSymbolRefAttr::get(b.getContext(), kDynamicShared));
     }
-    return a;
+    if (persistent)
+      return persistentArena;
+    if (!scratchArena) {
+      OpBuilder entry(b.getContext());
+      entry.setInsertionPointAfterValue(persistentArena);
+      scratchOffset = entry.create<LLVM::ConstantOp>(func.getLoc(), b.getI32Type(), 0);
+      scratchArena = entry.create<LLVM::GEPOp>(func.getLoc(), sharedPtrType(), b.getI8Type(),
+                                               persistentArena, ValueRange{scratchOffset});
+    }
+    return scratchArena;
   }
 
   /// `bytes` of shared memory. Persistent buffers live for the whole kernel; scratch
@@ -178,18 +189,22 @@ private:
     scratchFenced = false;
   }
 
+  /// Declares the module's dynamic shared memory and records this kernel's size.
   void createArenas(Location loc) {
-    OpBuilder mb(func);
-    auto make = [&](bool persistent, int64_t bytes) {
-      if (!(persistent ? persistentArena : scratchArena))
-        return;
-      auto type = LLVM::LLVMArrayType::get(b.getI8Type(), std::max<int64_t>(bytes, 1));
-      mb.create<LLVM::GlobalOp>(loc, type, /*isConstant=*/false, LLVM::Linkage::Internal,
-                                arenaName(func.getName(), persistent), Attribute(),
-                                /*alignment=*/1024, /*addrSpace=*/3);
-    };
-    make(true, persistentBytes);
-    make(false, scratchBytes);
+    int64_t total = persistentBytes;
+    if (scratchArena) {
+      int64_t start = llvm::alignTo(persistentBytes, 128);
+      scratchOffset.setValueAttr(b.getI32IntegerAttr(start));
+      total = start + scratchBytes;
+    }
+    func->setAttr(kSharedBytesAttr, b.getI64IntegerAttr(total));
+    auto module = func->getParentOfType<gpu::GPUModuleOp>();
+    if (!persistentArena || module.lookupSymbol(kDynamicShared))
+      return;
+    OpBuilder mb = OpBuilder::atBlockBegin(module.getBody());
+    auto type = LLVM::LLVMArrayType::get(b.getI8Type(), 0);
+    mb.create<LLVM::GlobalOp>(loc, type, /*isConstant=*/false, LLVM::Linkage::External,
+                              kDynamicShared, Attribute(), /*alignment=*/1024, /*addrSpace=*/3);
   }
 
   Value sharedElementPtr(Location loc, Value base, Value index, Type storage) {
@@ -1452,10 +1467,8 @@ int64_t mlir::kiln::workgroupBytes(gpu::GPUFuncOp func) {
     auto type = cast<MemRefType>(arg.getType());
     bytes += type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
   }
-  auto module = func->getParentOfType<gpu::GPUModuleOp>();
-  for (bool persistent : {true, false})
-    if (auto global = module.lookupSymbol<LLVM::GlobalOp>(arenaName(func.getName(), persistent)))
-      bytes += cast<LLVM::LLVMArrayType>(global.getType()).getNumElements();
+  if (auto attr = func->getAttrOfType<IntegerAttr>(kSharedBytesAttr))
+    bytes += attr.getInt();
   return bytes;
 }
 

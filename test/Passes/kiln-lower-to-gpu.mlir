@@ -5,13 +5,15 @@
 // A program is a thread block; each kernel becomes a gpu.func in @kiln_kernels.
 // CHECK: module attributes {gpu.container_module}
 // CHECK: gpu.module @kiln_kernels
-// Shared memory is a scratch arena reused op after op: the block reduction's 4 warp
-// partials (16 bytes) and the atomic's broadcast share it.
-// CHECK: llvm.mlir.global internal @__kiln_scratch_rowmax() {addr_space = 3 : i32, alignment = 1024 : i64} : !llvm.array<16 x i8>
+// Shared memory is dynamic (the launch passes kiln.shared_memory_bytes); its scratch
+// part is reused op after op: the block reduction's 4 warp partials (16 bytes) and the
+// atomic's broadcast share it.
+// CHECK: llvm.mlir.global external @__kiln_dynamic_smem() {addr_space = 3 : i32, alignment = 1024 : i64} : !llvm.array<0 x i8>
 // CHECK-LABEL: gpu.func @rowmax
 // CHECK-SAME: (%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: i32)
-// CHECK-SAME: kernel attributes {known_block_size = array<i32: 128, 1, 1>}
-// CHECK: %[[WG:.*]] = llvm.mlir.addressof @__kiln_scratch_rowmax : !llvm.ptr<3>
+// CHECK-SAME: kernel attributes {kiln.shared_memory_bytes = 16 : i64, known_block_size = array<i32: 128, 1, 1>}
+// CHECK: %[[BASE:.*]] = llvm.mlir.addressof @__kiln_dynamic_smem : !llvm.ptr<3>
+// CHECK: %[[WG:.*]] = llvm.getelementptr %[[BASE]][%{{.*}}] : (!llvm.ptr<3>, i32) -> !llvm.ptr<3>, i8
 // CHECK: gpu.thread_id x
 // CHECK: gpu.block_id x
 // 512 elements over 128 threads: 4 registers each, loaded under their masks.
@@ -73,9 +75,10 @@ kiln.func @carry(%n: i32) {
 // Ops that move elements between threads exchange through shared memory (16-bit
 // floats stored as i16): every thread stores its registers, a barrier, then each
 // reads what it needs.
-// CHECK: llvm.mlir.global internal @__kiln_scratch_exchange() {{.*}} : !llvm.array<8192 x i8>
 // CHECK-LABEL: gpu.func @exchange
-// CHECK: %[[S:.*]] = llvm.mlir.addressof @__kiln_scratch_exchange
+// CHECK-SAME: kiln.shared_memory_bytes = 8192 : i64
+// CHECK: llvm.mlir.addressof @__kiln_dynamic_smem
+// CHECK: %[[S:.*]] = llvm.getelementptr
 // CHECK: gpu.barrier
 // CHECK: %[[A:.*]] = llvm.getelementptr %[[S]][0]
 // CHECK: llvm.store %{{.*}} : i16, !llvm.ptr<3>

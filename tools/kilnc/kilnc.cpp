@@ -305,7 +305,7 @@ static int compileForNVIDIA(mlir::ModuleOp module, std::vector<driver::KernelInf
     for (const auto &r : resources)
       if (r.name == k.name) {
         k.threads = r.threads;
-        k.sharedMemoryBytes = r.staticSharedBytes;
+        k.sharedMemoryBytes = r.sharedBytes;
       }
   }
   if (std::error_code ec = sys::fs::create_directories(outputDir))

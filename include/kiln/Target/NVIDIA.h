@@ -20,7 +20,7 @@ struct TargetOptions {
 struct KernelResources {
   std::string name;
   int64_t threads = 0;
-  int64_t staticSharedBytes = 0;
+  int64_t sharedBytes = 0; ///< dynamic shared memory each launch must pass
 };
 
 /// Lowers specialised tile IR in `module` to NVVM inside a gpu.module (in place), with

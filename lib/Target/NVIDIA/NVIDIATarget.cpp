@@ -30,6 +30,8 @@ static mlir::kiln::KilnLowerToGPUOptions distribution(const TargetOptions &optio
   lower.threads = options.threads;
   lower.warpSize = 32;
   lower.mma = "nvidia-m16n8k16"; // mma.sync exists on every supported chip (sm_80 and up)
+  // Dynamic shared memory a block may opt into (CUDA's per-architecture limits).
+  lower.maxSharedBytes = options.chip == "sm_80" ? 163 * 1024 : 227 * 1024;
   return lower;
 }
 
@@ -59,12 +61,12 @@ LogicalResult lowerToNVVM(ModuleOp module, const TargetOptions &options,
   distribute.addPass(mlir::kiln::createKilnLowerToGPU(distribution(options)));
   if (failed(distribute.run(module)))
     return failure();
-  // Record resources now: NVVM lowering turns workgroup attributions into globals.
+  // Record resources now, from the distributed kernels.
   module.walk([&](gpu::GPUFuncOp func) {
     KernelResources r;
     r.name = func.getName().str();
     r.threads = func.getKnownBlockSize() ? (*func.getKnownBlockSize())[0] : options.threads;
-    r.staticSharedBytes = mlir::kiln::workgroupBytes(func);
+    r.sharedBytes = mlir::kiln::workgroupBytes(func);
     resources.push_back(r);
   });
   PassManager pm(module.getContext());
