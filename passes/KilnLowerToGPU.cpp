@@ -1033,39 +1033,136 @@ private:
     return t.getNumElements() * storageBytes(storageType(b, t.getElementType()));
   }
 
-  /// Issues the copy of the block a shared load reads into `dst`: 16-byte chunks (one
-  /// per thread, row-major) by cp.async where the whole chunk is inside the tensor,
-  /// contiguous and aligned; element by element with the load's padding otherwise.
+  /// swizzle(offset) of a compile-time offset.
+  static int64_t swizzled(const SharedTile &s, int64_t offset) {
+    return s.swizzle.isIdentity() ? offset : s.swizzle(offset);
+  }
+  /// Offset of (varRow + constRow, varCol + constCol). The swizzle is linear over XOR,
+  /// so when the variable parts (bits within `rowMask` / `colMask`) and the constants
+  /// share no bits and the row length is a power of two, it is
+  /// swizzle(var) ^ swizzle(const): swizzle(var) is then loop-invariant per thread.
+  Value splitOffset(Location loc, const SharedTile &s, Value varRow, int64_t rowMask,
+                    int64_t constRow, Value varCol, int64_t colMask, int64_t constCol) {
+    bool disjoint = llvm::isPowerOf2_64(s.cols) && (rowMask & constRow) == 0 &&
+                    (colMask & constCol) == 0 && (colMask | constCol) < s.cols;
+    if (!disjoint)
+      return tileOffset(loc, s, b.create<arith::AddIOp>(loc, varRow, cst(loc, constRow)),
+                        b.create<arith::AddIOp>(loc, varCol, cst(loc, constCol)));
+    Value var = tileOffset(loc, s, varRow, varCol);
+    int64_t c = swizzled(s, constRow * s.cols + constCol);
+    return c == 0 ? var : b.create<arith::XOrIOp>(loc, var, cst(loc, c)).getResult();
+  }
+  /// A mask covering every value below `bound`.
+  static int64_t below(int64_t bound) { return (int64_t)llvm::PowerOf2Ceil(bound) - 1; }
+
+  /// Whether the whole block at `offsets` (rows x cols) is inside the tensor with unit
+  /// inner stride and 16-byte aligned rows: then every chunk is one unguarded cp.async.
+  Value blockFastPath(Location loc, const DescParts &desc, ValueRange offsets, int64_t rows,
+                      int64_t cols, int64_t elemBytes) {
+    Value ok;
+    auto both = [&](Value c) { ok = ok ? b.create<arith::AndIOp>(loc, ok, c).getResult() : c; };
+    for (int d = 0; d < 2; ++d) {
+      Value start = toI64(b, loc, offsets[d]);
+      Value end = b.create<arith::AddIOp>(loc, start, i64Const(b, loc, d == 0 ? rows : cols));
+      both(b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge, start, i64Const(b, loc, 0)));
+      both(b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sle, end, desc.shape[d]));
+    }
+    both(b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, desc.strides[1], i64Const(b, loc, 1)));
+    Value rowBytes = b.create<arith::MulIOp>(loc, desc.strides[0], i64Const(b, loc, elemBytes));
+    Value first = b.create<arith::AddIOp>(
+        loc, b.create<arith::MulIOp>(loc, toI64(b, loc, offsets[0]), desc.strides[0]),
+        toI64(b, loc, offsets[1]));
+    Value addr = b.create<arith::AddIOp>(
+        loc, b.create<LLVM::PtrToIntOp>(loc, b.getI64Type(), desc.base),
+        b.create<arith::MulIOp>(loc, first, i64Const(b, loc, elemBytes)));
+    Value bits = b.create<arith::OrIOp>(loc, rowBytes, addr);
+    both(b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
+                                 b.create<arith::AndIOp>(loc, bits, i64Const(b, loc, 15)),
+                                 i64Const(b, loc, 0)));
+    return ok;
+  }
+
+  /// Issues the copy of the block a shared load reads into `dst`, in 16-byte chunks
+  /// (thread t takes chunks t, t + threads, ...; row-major). A block wholly inside the
+  /// tensor goes by unguarded cp.async from per-thread base addresses; otherwise each
+  /// chunk is checked: cp.async when it is in bounds, contiguous and aligned, element by
+  /// element with the load's padding when not.
   void copyToShared(LoadOp op, ValueRange offsets, const SharedTile &dst) {
     Location loc = op.getLoc();
-    auto t = op.getType();
-    Type elem = t.getElementType();
+    Type elem = op.getType().getElementType();
     const DescParts &desc = descs[op.getDesc()];
-    int64_t vec = 128 / getElementBitWidth(elem), perRow = dst.cols / vec;
-    int64_t chunks = dst.rows * perRow;
+    int64_t elemBytes = getElementBitWidth(elem) / 8;
+    int64_t vec = 16 / elemBytes, perRow = dst.cols / vec, chunks = dst.rows * perRow;
     auto ptrType = LLVM::LLVMPointerType::get(b.getContext());
     auto globalType = LLVM::LLVMPointerType::get(b.getContext(), 1);
-    for (int64_t first = 0; first < chunks; first += threads) {
-      Value chunk = b.create<arith::AddIOp>(loc, threadId, cst(loc, first));
-      Value mine = chunks - first < threads
-                       ? b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, chunk,
-                                                 cst(loc, chunks)).getResult()
-                       : Value();
-      whenTrue(b, loc, mine, [&](OpBuilder &bb, Location l) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
+    auto cpAsync = [&](Location l, Value target, Value linear) {
+      Value src = b.create<LLVM::GEPOp>(l, ptrType, dst.elem, desc.base, ValueRange{linear});
+      src = b.create<LLVM::AddrSpaceCastOp>(l, globalType, src);
+      b.create<NVVM::CpAsyncOp>(l, target, src, 16, NVVM::LoadCacheModifierKind::CG, Value());
+    };
+    // For round `first` (chunk t + first): `body` under "this thread has a chunk".
+    auto rounds = [&](function_ref<void(Location, int64_t)> body) {
+      for (int64_t first = 0; first < chunks; first += threads) {
+        Value mine = chunks - first < threads
+                         ? b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult,
+                                                   b.create<arith::AddIOp>(loc, threadId, cst(loc, first)),
+                                                   cst(loc, chunks)).getResult()
+                         : Value();
+        whenTrue(b, loc, mine, [&](OpBuilder &bb, Location l) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
+          body(l, first);
+        });
+      }
+    };
+    auto ifOp = b.create<scf::IfOp>(loc, TypeRange{},
+                                    blockFastPath(loc, desc, offsets, dst.rows, dst.cols, elemBytes),
+                                    /*withElseRegion=*/true);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+      bool evenRounds = threads % perRow == 0;
+      int64_t rowsPerRound = evenRounds ? threads / perRow : 0;
+      Value tRow = b.create<arith::DivUIOp>(loc, threadId, cst(loc, perRow));
+      Value tCol = b.create<arith::MulIOp>(loc, b.create<arith::RemUIOp>(loc, threadId, cst(loc, perRow)),
+                                           cst(loc, vec));
+      Value base = b.create<arith::AddIOp>(
+          loc, b.create<arith::MulIOp>(loc, toI64(b, loc, b.create<arith::AddIOp>(loc, offsets[0], tRow)),
+                                       desc.strides[0]),
+          toI64(b, loc, b.create<arith::AddIOp>(loc, offsets[1], tCol)));
+      rounds([&](Location l, int64_t first) {
+        if (!evenRounds) {
+          Value chunk = b.create<arith::AddIOp>(l, threadId, cst(l, first));
+          Value row = b.create<arith::DivUIOp>(l, chunk, cst(l, perRow));
+          Value col = b.create<arith::MulIOp>(l, b.create<arith::RemUIOp>(l, chunk, cst(l, perRow)),
+                                              cst(l, vec));
+          Value linear = b.create<arith::AddIOp>(
+              l, b.create<arith::MulIOp>(l, toI64(b, l, b.create<arith::AddIOp>(l, offsets[0], row)),
+                                         desc.strides[0]),
+              toI64(b, l, b.create<arith::AddIOp>(l, offsets[1], col)));
+          cpAsync(l, sharedElementPtr(l, dst.base, tileOffset(l, dst, row, col), dst.elem), linear);
+          return;
+        }
+        int64_t rowStep = first / threads * rowsPerRound;
+        Value linear = b.create<arith::AddIOp>(
+            l, base, b.create<arith::MulIOp>(l, desc.strides[0], i64Const(b, l, rowStep)));
+        Value at = splitOffset(l, dst, tRow, below(rowsPerRound), rowStep, tCol,
+                               below(dst.cols), 0);
+        cpAsync(l, sharedElementPtr(l, dst.base, at, dst.elem), linear);
+      });
+      b.setInsertionPointToStart(&ifOp.getElseRegion().front());
+      rounds([&](Location l, int64_t first) {
+        Value chunk = b.create<arith::AddIOp>(l, threadId, cst(l, first));
         Value row = b.create<arith::DivUIOp>(l, chunk, cst(l, perRow));
         Value col = b.create<arith::MulIOp>(l, b.create<arith::RemUIOp>(l, chunk, cst(l, perRow)),
                                             cst(l, vec));
-        Value at = tileOffset(l, dst, row, col);
-        Value target = sharedElementPtr(l, dst.base, at, dst.elem);
+        Value target = sharedElementPtr(l, dst.base, tileOffset(l, dst, row, col), dst.elem);
         auto [fast, linear] = chunkFastPath(l, elem, desc, offsets, {row, col}, vec);
-        auto ifOp = b.create<scf::IfOp>(l, TypeRange{}, fast, /*withElseRegion=*/true);
-        b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-        Value src = b.create<LLVM::GEPOp>(l, ptrType, dst.elem, desc.base, ValueRange{linear});
-        src = b.create<LLVM::AddrSpaceCastOp>(l, globalType, src);
-        b.create<NVVM::CpAsyncOp>(l, target, src, 16, NVVM::LoadCacheModifierKind::CG, Value());
-        b.setInsertionPointToStart(&ifOp.getElseRegion().front());
+        auto chunkIf = b.create<scf::IfOp>(l, TypeRange{}, fast, /*withElseRegion=*/true);
+        OpBuilder::InsertionGuard inner(b);
+        b.setInsertionPointToStart(&chunkIf.getThenRegion().front());
+        cpAsync(l, target, linear);
+        b.setInsertionPointToStart(&chunkIf.getElseRegion().front());
         for (int64_t j = 0; j < vec; ++j) {
           Value c = b.create<arith::AddIOp>(l, col, cst(l, j));
           Value v = guardedLoad(b, l, op, desc, offsets, {row, c});
@@ -1114,10 +1211,12 @@ private:
     return s;
   }
 
-  /// ldmatrix.x4 of the 16x16 block at (row0, col0) of `s`; `transpose` for B (K x N
-  /// stored row-major). Lane l gives the address of row l % 8 of matrix l / 8; matrix q
-  /// sits at rows 8 * (q % 2), columns 8 * (q / 2).
-  SmallVector<Value> ldmatrix(Location loc, const SharedTile &s, Value row0, Value col0,
+  /// ldmatrix.x4 of the 16x16 block at (varRow + constRow, varCol + constCol) of `s`
+  /// (variable parts multiples of 16 within the masks); `transpose` for B (K x N stored
+  /// row-major). Lane l gives the address of row l % 8 of matrix l / 8; matrix q sits
+  /// at rows 8 * (q % 2), columns 8 * (q / 2).
+  SmallVector<Value> ldmatrix(Location loc, const SharedTile &s, Value varRow, int64_t rowMask,
+                              int64_t constRow, Value varCol, int64_t colMask, int64_t constCol,
                               bool transpose) {
     Value lane = b.create<arith::RemUIOp>(loc, threadId, cst(loc, 32));
     Value q = b.create<arith::DivUIOp>(loc, lane, cst(loc, 8));
@@ -1125,8 +1224,8 @@ private:
         loc, b.create<arith::RemUIOp>(loc, lane, cst(loc, 8)),
         b.create<arith::MulIOp>(loc, b.create<arith::RemUIOp>(loc, q, cst(loc, 2)), cst(loc, 8)));
     Value c = b.create<arith::MulIOp>(loc, b.create<arith::DivUIOp>(loc, q, cst(loc, 2)), cst(loc, 8));
-    Value at = tileOffset(loc, s, b.create<arith::AddIOp>(loc, row0, r),
-                          b.create<arith::AddIOp>(loc, col0, c));
+    Value at = splitOffset(loc, s, b.create<arith::AddIOp>(loc, varRow, r), rowMask | 15, constRow,
+                           b.create<arith::AddIOp>(loc, varCol, c), colMask | 8, constCol);
     Type i32 = b.getI32Type();
     auto type = LLVM::LLVMStructType::getLiteral(b.getContext(), {i32, i32, i32, i32});
     Value m = b.create<NVVM::LdMatrixOp>(
@@ -1165,14 +1264,16 @@ private:
       return b.create<LLVM::BitcastOp>(loc, VectorType::get({2}, b.getF16Type()), word);
     };
     auto type = bf16 ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
+    // Bits the warp offsets can have (power-of-two warp blocks), for splitOffset.
+    int64_t rowMask = llvm::isPowerOf2_64(wm) ? below(layout.warpsM) * wm : below(M);
+    int64_t colMask = llvm::isPowerOf2_64(wn) ? below(layout.warpsN) * wn : below(N);
+    Value zero = cst(loc, 0);
     for (int64_t kk = 0; kk < K; kk += 16) {
       SmallVector<SmallVector<Value>> fa, fb(atomsN);
       for (int64_t i = 0; i < atomsM; ++i)
-        fa.push_back(ldmatrix(loc, sa, b.create<arith::AddIOp>(loc, rowBase, cst(loc, i * 16)),
-                              cst(loc, kk), false));
+        fa.push_back(ldmatrix(loc, sa, rowBase, rowMask, i * 16, zero, 0, kk, false));
       for (int64_t j = 0; j < atomsN; j += 2) {
-        SmallVector<Value> m = ldmatrix(loc, sb, cst(loc, kk),
-                                        b.create<arith::AddIOp>(loc, colBase, cst(loc, j * 8)), true);
+        SmallVector<Value> m = ldmatrix(loc, sb, zero, 0, kk, colBase, colMask, j * 8, true);
         fb[j] = {m[0], m[1]};
         fb[j + 1] = {m[2], m[3]};
       }
@@ -1532,7 +1633,7 @@ struct KilnLowerToGPUPass : mlir::kiln::impl::KilnLowerToGPUBase<KilnLowerToGPUP
       func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), UnitAttr::get(ctx));
       func.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr({(int32_t)blockThreads, 1, 1}));
       DistributionTarget target{blockThreads, warpSize, mma == "nvidia-m16n8k16"};
-      KernelLowering lowering(func, kernel, target, stages);
+      KernelLowering lowering(func, kernel, target, kernel.getNumStages().value_or(stages));
       if (failed(lowering.lower(kernel)))
         return signalPassFailure();
       int64_t shared = workgroupBytes(func);

@@ -217,6 +217,8 @@ LogicalResult FuncOp::verify() {
       return emitOpError("num_threads must be a multiple of 32 between 32 and 1024, got ")
              << *threads;
   }
+  if (auto stages = getNumStages(); stages && (*stages < 1 || *stages > 8))
+    return emitOpError("num_stages must be between 1 and 8, got ") << *stages;
   if (auto grid = getGridAttr()) {
     if (grid.empty() || grid.size() > 3)
       return emitOpError("grid has ") << grid.size() << " entries; expected 1 to 3";

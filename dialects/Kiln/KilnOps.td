@@ -54,7 +54,9 @@ def Kiln_FuncOp : Kiln_Op<"func", [
     (`kilnc -D name=value`). Kernels return nothing.
 
     The optional `num_threads` sets how many GPU threads run one program instance
-    (a multiple of 32, at most 1024); without it the target's default applies.
+    (a multiple of 32, at most 1024); without it the target's default applies. The
+    optional `num_stages` (1 to 8) sets how many shared-memory stages a pipelined loop
+    of the kernel uses on GPUs (copies run `num_stages - 1` iterations ahead).
 
     The optional `grid` gives the launch grid as up to three integer expressions over
     the scalar parameters (`+ - * /`, `cdiv(a, b)`, `min`, `max`, parentheses), so
@@ -75,7 +77,8 @@ def Kiln_FuncOp : Kiln_Op<"func", [
                        OptionalAttr<DictArrayAttr>:$res_attrs,
                        OptionalAttr<StrArrayAttr>:$grid,
                        OptionalAttr<StrArrayAttr>:$param_names,
-                       OptionalAttr<I64Attr>:$num_threads);
+                       OptionalAttr<I64Attr>:$num_threads,
+                       OptionalAttr<I64Attr>:$num_stages);
   let regions = (region AnyRegion:$body);
   let hasCustomAssemblyFormat = 1;
   let hasVerifier = 1;

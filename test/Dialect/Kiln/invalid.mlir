@@ -724,3 +724,10 @@ kiln.func @grid_overflow(%n: i32) attributes {grid = ["999999999999999 * 9999999
 kiln.func @threads(%n: i32) attributes {num_threads = 100} {
   kiln.return
 }
+
+// -----
+
+// expected-error @+1 {{num_stages must be between 1 and 8, got 0}}
+kiln.func @stages(%n: i32) attributes {num_stages = 0} {
+  kiln.return
+}

@@ -13,8 +13,8 @@ kiln.func @types(%p: !kiln.ptr<f32>, %q: !kiln.ptr<i4>, %r: !kiln.ptr<f8E4M3FN>,
 }
 
 // CHECK-LABEL: kiln.func @grid_and_tiles
-// CHECK-SAME: attributes {num_threads = 256 : i64}
-kiln.func @grid_and_tiles(%x: f32) attributes {num_threads = 256} {
+// CHECK-SAME: attributes {num_stages = 4 : i64, num_threads = 256 : i64}
+kiln.func @grid_and_tiles(%x: f32) attributes {num_threads = 256, num_stages = 4} {
   // CHECK: kiln.program_id 0 : i32
   %pid = kiln.program_id 0 : i32
   // CHECK: kiln.num_programs 2 : i32
