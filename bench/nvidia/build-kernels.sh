@@ -12,3 +12,14 @@ for k in examples/vector_add/vadd examples/softmax/softmax examples/softmax/soft
          bench/nvidia/kernels/rowstats; do
   "$kilnc" "$root/$k.mlir" --target="$chip" -o "$out"
 done
+# GEMM tile shapes for tuning (BM BN BK threads stages), instantiated from the template.
+gen=$(mktemp -d)
+trap 'rm -rf "$gen"' EXIT
+for cfg in "128 128 64 256 3" "128 128 32 256 4" "128 256 32 256 3" "64 64 64 128 4" "16 64 64 128 6"; do
+  read -r bm bn bk threads stages <<<"$cfg"
+  name=matmul_${bm}x${bn}x${bk}_s${stages}
+  sed -e "s/@NAME@/$name/g" -e "s/@BM@/$bm/g" -e "s/@BN@/$bn/g" -e "s/@BK@/$bk/g" \
+      -e "s/@THREADS@/$threads/g" -e "s/@STAGES@/$stages/g" \
+      "$root/bench/nvidia/kernels/gemm.mlir.in" >"$gen/$name.mlir"
+  "$kilnc" "$gen/$name.mlir" --target="$chip" -o "$out"
+done
