@@ -57,11 +57,12 @@ struct Dist {
   TileLayout layout;
 };
 
-/// A tile in shared memory: row-major `rows` x `cols` elements of `elem` (as its storage
-/// type), element offsets permuted by `swizzle`.
+/// A tile in shared memory: `rows` x `cols` elements of `elem` (as its storage type),
+/// stored as column blocks of `blockCols`, each row-major (rows x blockCols), element
+/// offsets permuted by `swizzle`.
 struct SharedTile {
   Value base; // !llvm.ptr<3>
-  int64_t rows = 0, cols = 0;
+  int64_t rows = 0, cols = 0, blockCols = 0;
   Type elem;
   ::kiln::layout::Swizzle swizzle;
 };
@@ -165,10 +166,11 @@ private:
 
   /// `bytes` of shared memory. Persistent buffers live for the whole kernel; scratch
   /// lives until the next op's lowering, which fences the reuse with a barrier.
-  Value sharedAlloc(Location loc, int64_t bytes, bool persistent) {
+  Value sharedAlloc(Location loc, int64_t bytes, bool persistent, int64_t align = 16) {
     int64_t offset;
     if (persistent) {
-      offset = llvm::alignTo(persistentBytes, 128);
+      // 1024: the period of the 128-byte swizzle wgmma descriptors assume.
+      offset = llvm::alignTo(persistentBytes, 1024);
       persistentBytes = offset + bytes;
     } else {
       if (!scratchFenced) {
@@ -176,7 +178,7 @@ private:
         b.create<gpu::BarrierOp>(loc);
         scratchFenced = true;
       }
-      offset = llvm::alignTo(scratchCursor, 16);
+      offset = llvm::alignTo(scratchCursor, align);
       scratchCursor = offset + bytes;
       scratchBytes = std::max(scratchBytes, scratchCursor);
     }
@@ -193,7 +195,7 @@ private:
   void createArenas(Location loc) {
     int64_t total = persistentBytes;
     if (scratchArena) {
-      int64_t start = llvm::alignTo(persistentBytes, 128);
+      int64_t start = llvm::alignTo(persistentBytes, 1024);
       scratchOffset.setValueAttr(b.getI32IntegerAttr(start));
       total = start + scratchBytes;
     }
@@ -1015,7 +1017,17 @@ private:
 
   /// Element offset (i32) of (row, col) in a shared tile, swizzled.
   Value tileOffset(Location loc, const SharedTile &s, Value row, Value col) {
-    Value o = b.create<arith::AddIOp>(loc, b.create<arith::MulIOp>(loc, row, cst(loc, s.cols)), col);
+    Value o;
+    if (s.blockCols == s.cols) {
+      o = b.create<arith::AddIOp>(loc, b.create<arith::MulIOp>(loc, row, cst(loc, s.cols)), col);
+    } else {
+      Value block = b.create<arith::DivUIOp>(loc, col, cst(loc, s.blockCols));
+      Value inner = b.create<arith::RemUIOp>(loc, col, cst(loc, s.blockCols));
+      o = b.create<arith::AddIOp>(
+          loc, b.create<arith::MulIOp>(loc, block, cst(loc, s.rows * s.blockCols)),
+          b.create<arith::AddIOp>(loc, b.create<arith::MulIOp>(loc, row, cst(loc, s.blockCols)),
+                                  inner));
+    }
     if (s.swizzle.isIdentity())
       return o;
     Value y = b.create<arith::AndIOp>(loc, o, cst(loc, s.swizzle.yyyMask()));
@@ -1025,9 +1037,15 @@ private:
     return b.create<arith::XOrIOp>(loc, o, moved);
   }
 
-  SharedTile sharedTileFor(RankedTensorType t, Value base) {
-    return {base, t.getDimSize(0), t.getDimSize(1), storageType(b, t.getElementType()),
-            ldmatrixSwizzle(t.getDimSize(0), t.getDimSize(1))};
+  /// The shared tile a dot reads `t` from: for ldmatrix, row-major in the swizzle the
+  /// bank-conflict search picks; for wgmma, 64-column blocks of 128-byte rows with the
+  /// 128-byte swizzle (Sw<3,4,3> on bytes) its matrix descriptors describe.
+  SharedTile sharedTileFor(RankedTensorType t, Value base, bool warpgroup) {
+    int64_t rows = t.getDimSize(0), cols = t.getDimSize(1);
+    Type elem = storageType(b, t.getElementType());
+    if (warpgroup)
+      return {base, rows, cols, 64, elem, ::kiln::layout::Swizzle::tryCreate(3, 3, 3).value()};
+    return {base, rows, cols, cols, elem, ldmatrixSwizzle(rows, cols)};
   }
   int64_t tileBytes(RankedTensorType t) {
     return t.getNumElements() * storageBytes(storageType(b, t.getElementType()));
@@ -1043,13 +1061,16 @@ private:
   /// swizzle(var) ^ swizzle(const): swizzle(var) is then loop-invariant per thread.
   Value splitOffset(Location loc, const SharedTile &s, Value varRow, int64_t rowMask,
                     int64_t constRow, Value varCol, int64_t colMask, int64_t constCol) {
-    bool disjoint = llvm::isPowerOf2_64(s.cols) && (rowMask & constRow) == 0 &&
-                    (colMask & constCol) == 0 && (colMask | constCol) < s.cols;
+    bool disjoint = llvm::isPowerOf2_64(s.cols) && llvm::isPowerOf2_64(s.blockCols) &&
+                    (s.blockCols == s.cols || llvm::isPowerOf2_64(s.rows)) &&
+                    (rowMask & constRow) == 0 && (colMask & constCol) == 0 &&
+                    (colMask | constCol) < s.cols;
     if (!disjoint)
       return tileOffset(loc, s, b.create<arith::AddIOp>(loc, varRow, cst(loc, constRow)),
                         b.create<arith::AddIOp>(loc, varCol, cst(loc, constCol)));
     Value var = tileOffset(loc, s, varRow, varCol);
-    int64_t c = swizzled(s, constRow * s.cols + constCol);
+    int64_t c = swizzled(s, (constCol / s.blockCols) * s.rows * s.blockCols +
+                                constRow * s.blockCols + constCol % s.blockCols);
     return c == 0 ? var : b.create<arith::XOrIOp>(loc, var, cst(loc, c)).getResult();
   }
   /// A mask covering every value below `bound`.
@@ -1180,24 +1201,37 @@ private:
       return success();
     }
     Location loc = op.getLoc();
-    SharedTile dst = sharedTileFor(op.getType(), sharedAlloc(loc, tileBytes(op.getType()), true));
+    bool warpgroup = layouts.layoutOf(op).warpgroup;
+    SharedTile dst =
+        sharedTileFor(op.getType(), sharedAlloc(loc, tileBytes(op.getType()), true), warpgroup);
     // The previous iteration's dot may still read this tile.
     b.create<gpu::BarrierOp>(loc);
     copyToShared(op, offsetsOf(op.getOffsets()), dst);
     b.create<NVVM::CpAsyncCommitGroupOp>(loc);
     b.create<NVVM::CpAsyncWaitGroupOp>(loc, 0);
+    if (warpgroup)
+      fenceForAsyncProxy(loc);
     b.create<gpu::BarrierOp>(loc);
     sharedTiles[op] = dst;
     return success();
   }
 
-  /// A dot operand as a shared tile: a shared load's tile, or registers stored to scratch.
-  SharedTile operandTile(Value v) {
+  /// Shared memory written by this thread (cp.async or stores) becomes visible to the
+  /// tensor cores' async proxy (wgmma reads), once a barrier follows.
+  void fenceForAsyncProxy(Location loc) {
+    b.create<NVVM::FenceProxyOp>(
+        loc, NVVM::ProxyKind::async_shared,
+        NVVM::SharedSpaceAttr::get(b.getContext(), NVVM::SharedSpace::shared_cta));
+  }
+
+  /// A dot operand as a shared tile: a shared load's tile, or registers stored to scratch
+  /// in the form the dot reads.
+  SharedTile operandTile(Value v, bool warpgroup) {
     if (auto it = sharedTiles.find(v); it != sharedTiles.end())
       return it->second;
     Location loc = v.getLoc();
     auto t = cast<RankedTensorType>(v.getType());
-    SharedTile s = sharedTileFor(t, sharedAlloc(loc, tileBytes(t), false));
+    SharedTile s = sharedTileFor(t, sharedAlloc(loc, tileBytes(t), false, 1024), warpgroup);
     Dist d = splatScalars.count(v) ? blocked(t) : distOf(v);
     ArrayRef<Value> values = regs(v, d);
     Value owner = ownerMask(loc, d);
@@ -1207,6 +1241,8 @@ private:
       Value raw = toStorage(b, loc, values[k]);
       whenTrue(b, loc, owner, [&](OpBuilder &bb, Location l) { storeShared(bb, l, s.base, at, raw); });
     }
+    if (warpgroup)
+      fenceForAsyncProxy(loc);
     b.create<gpu::BarrierOp>(loc);
     return s;
   }
@@ -1249,7 +1285,7 @@ private:
     int64_t M = d.type.getDimSize(0), N = d.type.getDimSize(1), K = a.getDimSize(1);
     int64_t wm = M / layout.warpsM, wn = N / layout.warpsN, atomsM = wm / 16, atomsN = wn / 8;
     bool bf16 = a.getElementType().isBF16();
-    SharedTile sa = operandTile(op.getA()), sb = operandTile(op.getB());
+    SharedTile sa = operandTile(op.getA(), false), sb = operandTile(op.getB(), false);
     SmallVector<Value> acc = llvm::to_vector(regs(op.getAcc(), d));
     Value warp = b.create<arith::DivUIOp>(loc, threadId, cst(loc, 32));
     Value rowBase = b.create<arith::MulIOp>(
@@ -1298,9 +1334,70 @@ private:
     return success();
   }
 
+  /// A wgmma matrix descriptor (PTX ISA "Matrix Descriptor Format") for the tile at
+  /// `start` (shared address), with 128-byte swizzling: bits 0-13 start >> 4, 16-29 the
+  /// leading byte offset >> 4, 32-45 the stride byte offset >> 4, 62-63 swizzle mode 1.
+  Value wgmmaDescriptor(Location loc, Value start, int64_t leadingBytes, int64_t strideBytes) {
+    Type i64 = b.getI64Type();
+    Value addr = b.create<LLVM::PtrToIntOp>(loc, i64, start);
+    Value field = b.create<arith::ShRUIOp>(
+        loc, b.create<arith::AndIOp>(loc, addr, i64Const(b, loc, 0x3FFFF)), i64Const(b, loc, 4));
+    int64_t fixed = ((leadingBytes >> 4) << 16) | ((strideBytes >> 4) << 32) | (int64_t(1) << 62);
+    return b.create<arith::OrIOp>(loc, field, i64Const(b, loc, fixed));
+  }
+
+  /// Dot on Hopper's warpgroup MMAs: warpgroup g computes rows [64g, 64g + 64) of the
+  /// result with one wgmma.mma_async m64nNk16 per K step of 16, both operands read from
+  /// shared memory through descriptors (A K-major, B N-major, 64-column blocks with the
+  /// 128-byte swizzle); the accumulator fragments are the MMA layout with one warp per 16
+  /// rows, so they stay in registers across a K loop like mma.sync's.
+  LogicalResult lowerDotWgmma(DotOp op, const TileLayout &layout) {
+    Location loc = op.getLoc();
+    auto a = cast<RankedTensorType>(op.getA().getType());
+    Dist d{cast<RankedTensorType>(op.getType()), layout};
+    int64_t M = d.type.getDimSize(0), N = d.type.getDimSize(1), K = a.getDimSize(1);
+    bool bf16 = a.getElementType().isBF16();
+    SharedTile sa = operandTile(op.getA(), true), sb = operandTile(op.getB(), true);
+    SmallVector<Value> acc = llvm::to_vector(regs(op.getAcc(), d));
+    auto f32 = b.getF32Type();
+    auto accType = LLVM::LLVMStructType::getLiteral(b.getContext(),
+                                                    SmallVector<Type>(acc.size(), f32));
+    Value packed = b.create<LLVM::PoisonOp>(loc, accType);
+    for (auto [i, v] : llvm::enumerate(acc))
+      packed = b.create<LLVM::InsertValueOp>(loc, packed, v, ArrayRef<int64_t>{(int64_t)i});
+    Value group = b.create<arith::DivUIOp>(loc, threadId, cst(loc, 128));
+    // This warpgroup's 64 rows of A: 64 * 128 bytes into each 64-column block.
+    Value rowBytes = b.create<arith::MulIOp>(loc, group, cst(loc, 64 * 128));
+    auto type = bf16 ? NVVM::WGMMATypes::bf16 : NVVM::WGMMATypes::f16;
+    b.create<NVVM::WgmmaFenceAlignedOp>(loc);
+    for (int64_t kk = 0; kk < K; kk += 16) {
+      int64_t aBytes = ((kk / 64) * M * 64 + kk % 64) * 2;
+      Value aStart = b.create<LLVM::GEPOp>(
+          loc, sharedPtrType(), b.getI8Type(), sa.base,
+          ValueRange{b.create<arith::AddIOp>(loc, rowBytes, cst(loc, aBytes))});
+      Value bStart = b.create<LLVM::GEPOp>(loc, sharedPtrType(), b.getI8Type(), sb.base,
+                                           ArrayRef<LLVM::GEPArg>{(int32_t)(kk * 128)});
+      // A: 8-row groups 1024 bytes apart. B: 8-row (k) groups 1024 bytes apart, 64-column
+      // (n) blocks K * 128 bytes apart.
+      Value descA = wgmmaDescriptor(loc, aStart, 16, 1024);
+      Value descB = wgmmaDescriptor(loc, bStart, K * 128, 1024);
+      packed = b.create<NVVM::WgmmaMmaAsyncOp>(
+          loc, accType, packed, descA, descB,
+          NVVM::MMAShapeAttr::get(b.getContext(), 64, N, 16), type, type, NVVM::WGMMATypes::f32,
+          NVVM::WGMMAScaleOut::one, NVVM::WGMMAScaleIn::one, NVVM::WGMMAScaleIn::one,
+          NVVM::MMALayout::row, NVVM::MMALayout::row, nullptr);
+    }
+    b.create<NVVM::WgmmaGroupSyncAlignedOp>(loc);
+    b.create<NVVM::WgmmaWaitGroupSyncOp>(loc, 0);
+    for (auto [i, v] : llvm::enumerate(acc))
+      v = b.create<LLVM::ExtractValueOp>(loc, packed, ArrayRef<int64_t>{(int64_t)i});
+    tiles[op] = acc;
+    return success();
+  }
+
   LogicalResult lowerDot(DotOp op) {
     if (auto layout = layouts.dotLayout(op))
-      return lowerDotMMA(op, *layout);
+      return layout->warpgroup ? lowerDotWgmma(op, *layout) : lowerDotMMA(op, *layout);
     Location loc = op.getLoc();
     auto a = cast<RankedTensorType>(op.getA().getType());
     auto bt = cast<RankedTensorType>(op.getB().getType());
@@ -1456,8 +1553,9 @@ private:
     if (!ahead.empty()) {
       b.create<gpu::BarrierOp>(loc); // earlier readers of reused stages are done
       for (LoadOp load : ahead)
-        buffers.push_back(sharedTileFor(
-            load.getType(), sharedAlloc(loc, stages * tileBytes(load.getType()), true)));
+        buffers.push_back(sharedTileFor(load.getType(),
+                                        sharedAlloc(loc, stages * tileBytes(load.getType()), true),
+                                        layouts.layoutOf(load).warpgroup));
       for (int64_t s = 0; s + 1 < stages; ++s) {
         Value iv = b.create<arith::AddIOp>(loc, lb, b.create<arith::MulIOp>(loc, step, ivConst(s)));
         issueStage(op, ahead, slice, buffers, iv, cst(loc, s));
@@ -1478,6 +1576,8 @@ private:
     if (!ahead.empty()) {
       readStage = loop.getRegionIterArgs().back();
       b.create<NVVM::CpAsyncWaitGroupOp>(loc, stages - 2);
+      if (llvm::any_of(ahead, [&](LoadOp l) { return layouts.layoutOf(l).warpgroup; }))
+        fenceForAsyncProxy(loc);
       b.create<gpu::BarrierOp>(loc);
       Value next = b.create<arith::AddIOp>(
           loc, loop.getInductionVar(), b.create<arith::MulIOp>(loc, step, ivConst(stages - 1)));
@@ -1586,8 +1686,8 @@ struct KilnLowerToGPUPass : mlir::kiln::impl::KilnLowerToGPUBase<KilnLowerToGPUP
                                     << warpSize << ")";
       return signalPassFailure();
     }
-    if (!mma.empty() && mma != "nvidia-m16n8k16") {
-      module.emitError("unknown MMA atom '") << mma << "' (known: nvidia-m16n8k16)";
+    if (!mma.empty() && mma != "nvidia-m16n8k16" && mma != "nvidia-wgmma") {
+      module.emitError("unknown MMA atom '") << mma << "' (known: nvidia-m16n8k16, nvidia-wgmma)";
       return signalPassFailure();
     }
     if (stages < 1) {
@@ -1632,7 +1732,7 @@ struct KilnLowerToGPUPass : mlir::kiln::impl::KilnLowerToGPUBase<KilnLowerToGPUP
                                            b.getFunctionType(params, {}));
       func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), UnitAttr::get(ctx));
       func.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr({(int32_t)blockThreads, 1, 1}));
-      DistributionTarget target{blockThreads, warpSize, mma == "nvidia-m16n8k16"};
+      DistributionTarget target{blockThreads, warpSize, !mma.empty(), mma == "nvidia-wgmma"};
       KernelLowering lowering(func, kernel, target, kernel.getNumStages().value_or(stages));
       if (failed(lowering.lower(kernel)))
         return signalPassFailure();

@@ -17,6 +17,9 @@ std::optional<TileLayout> mlir::kiln::lowering::mmaAccumulatorLayout(
       !c.getElementType().isF32() || !(in.isF16() || in.isBF16()) || kDim % 16 != 0)
     return std::nullopt;
   int64_t m = c.getDimSize(0), n = c.getDimSize(1), warps = target.threads / 32;
+  if (target.nvidiaWgmma && warps % 4 == 0 && m == 16 * warps && n % 64 == 0 && n <= 256 &&
+      kDim % 64 == 0)
+    return TileLayout{TileLayoutKind::MmaAccumulator, warps, 1, /*warpgroup=*/true};
   // Each warp takes whole 16x16 blocks (ldmatrix.x4 feeds two n8 atoms of B at a time);
   // among the warp grids that fit, the one with the least shared-memory traffic per
   // K step (A rows + B columns a warp reads) wins.
@@ -37,17 +40,21 @@ std::optional<TileLayout> mlir::kiln::lowering::mmaAccumulatorLayout(
 
 LayoutAssignment::LayoutAssignment(FuncOp kernel, const DistributionTarget &target)
     : target(target) {
-  // Loads read only as dot operands go straight to shared memory.
+  // Loads read only as dot operands go straight to shared memory, stored the way their
+  // dots read them (all warpgroup MMAs, or all ldmatrix).
   kernel.walk([&](LoadOp load) {
     auto t = load.getType();
     if (t.getRank() != 2 || load->use_empty())
       return;
+    std::optional<bool> warpgroup;
     for (OpOperand &use : load->getUses()) {
       auto dot = dyn_cast<DotOp>(use.getOwner());
-      if (!dot || use.getOperandNumber() > 1 || !dotLayout(dot))
+      std::optional<TileLayout> l = dot ? dotLayout(dot) : std::nullopt;
+      if (!l || use.getOperandNumber() > 1 || (warpgroup && *warpgroup != l->warpgroup))
         return;
+      warpgroup = l->warpgroup;
     }
-    layouts[load] = TileLayout{TileLayoutKind::Shared, 1, 1};
+    layouts[load] = TileLayout{TileLayoutKind::Shared, 1, 1, *warpgroup};
   });
   visitBlock(kernel.getBody().front());
 }

@@ -35,25 +35,34 @@ struct TileLayout {
   /// MmaAccumulator: warps along rows and columns; each warp owns a
   /// (M / warpsM) x (N / warpsN) block of m16n8 atoms.
   int64_t warpsM = 1, warpsN = 1;
+  /// MmaAccumulator: computed by warpgroup MMAs (wgmma m64nNk16: each warp 16 rows, all
+  /// N columns, the same fragments). Shared: stored for wgmma (64-column blocks, 128-byte
+  /// swizzle) rather than for ldmatrix.
+  bool warpgroup = false;
 
   static TileLayout blocked() { return {}; }
   bool operator==(const TileLayout &o) const {
-    return kind == o.kind && warpsM == o.warpsM && warpsN == o.warpsN;
+    return kind == o.kind && warpsM == o.warpsM && warpsN == o.warpsN &&
+           warpgroup == o.warpgroup;
   }
   bool operator!=(const TileLayout &o) const { return !(*this == o); }
   /// A small integer naming the layout (for caches).
-  int64_t key() const { return (int64_t(kind) << 32) | (warpsM << 16) | warpsN; }
+  int64_t key() const {
+    return (int64_t(warpgroup) << 40) | (int64_t(kind) << 32) | (warpsM << 16) | warpsN;
+  }
 };
 
 /// The thread-block shape and MMA atom the lowering distributes over.
 struct DistributionTarget {
   int64_t threads = 128, warpSize = 32;
-  bool nvidiaMma = false; ///< mma.sync m16n8k16, ldmatrix and cp.async (sm_80 and up)
+  bool nvidiaMma = false;   ///< mma.sync m16n8k16, ldmatrix and cp.async (sm_80 and up)
+  bool nvidiaWgmma = false; ///< wgmma.mma_async from shared memory (sm_90a)
 };
 
-/// The warp grid for an MMA accumulator of type `c` (rank 2, f32) with operands of
-/// `in` elements, or none when the tile does not split into whole m16n16 blocks per
-/// warp (then the dot falls back to a shared-memory lowering).
+/// The MMA layout for an accumulator of type `c` (rank 2, f32) with operands of `in`
+/// elements: warpgroup MMAs where the target has them and the tile is one m64 row block
+/// per warpgroup with 64-multiple N <= 256 and K; else a warp grid of m16n16 blocks;
+/// none when neither fits (then the dot falls back to CUDA-core FMAs).
 std::optional<TileLayout> mmaAccumulatorLayout(const DistributionTarget &target,
                                                RankedTensorType c, Type in, int64_t kDim);
 

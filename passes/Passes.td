@@ -90,8 +90,9 @@ def KilnLowerToGPU : Pass<"kiln-lower-to-gpu", "::mlir::ModuleOp"> {
     Option<"maxSharedBytes", "max-shared-bytes", "int64_t", "49152",
            "workgroup memory a kernel may use (static shared memory: 48 KiB on NVIDIA)">,
     Option<"mma", "mma", "std::string", "\"\"",
-           "matrix instruction for kiln.dot: '' (CUDA-core FMA) or nvidia-m16n8k16 (mma.sync, "
-           "with ldmatrix operands and cp.async copies)">,
+           "matrix instruction for kiln.dot: '' (CUDA-core FMA), nvidia-m16n8k16 (mma.sync, "
+           "with ldmatrix operands and cp.async copies) or nvidia-wgmma (sm_90a warpgroup MMAs "
+           "where the tile fits, mma.sync elsewhere)">,
     Option<"stages", "stages", "int64_t", "3",
            "shared-memory stages of a pipelined loop: copies run stages - 1 iterations ahead "
            "(1 turns pipelining off)">,

@@ -29,7 +29,8 @@ static mlir::kiln::KilnLowerToGPUOptions distribution(const TargetOptions &optio
   mlir::kiln::KilnLowerToGPUOptions lower;
   lower.threads = options.threads;
   lower.warpSize = 32;
-  lower.mma = "nvidia-m16n8k16"; // mma.sync exists on every supported chip (sm_80 and up)
+  // mma.sync exists on every supported chip (sm_80 and up); sm_90a adds warpgroup MMAs.
+  lower.mma = options.chip == "sm_90a" ? "nvidia-wgmma" : "nvidia-m16n8k16";
   // Dynamic shared memory a block may opt into (CUDA's per-architecture limits).
   lower.maxSharedBytes = options.chip == "sm_80" ? 163 * 1024 : 227 * 1024;
   return lower;
@@ -48,6 +49,7 @@ static void addNVVMStages(OpPassManager &pm, const TargetOptions &options) {
   OpPassManager &gpu = pm.nest<gpu::GPUModuleOp>();
   gpu.addPass(createSCFToControlFlowPass());
   gpu.addPass(createConvertGpuOpsToNVVMOps());
+  gpu.addPass(createConvertNVVMToLLVMPass()); // ops emitted as inline PTX (wgmma)
   gpu.addPass(createCanonicalizerPass());
   gpu.addPass(createCSEPass());
   gpu.addPass(createReconcileUnrealizedCastsPass());
