@@ -134,6 +134,11 @@ private:
   DenseMap<std::pair<Value, int64_t>, SmallVector<Value>> converted;
   /// Pipelined loads of the loop being lowered: their stage-buffer tile per iteration.
   DenseMap<Value, SharedTile> pipelined;
+  /// Inside a loop whose warpgroup MMAs may stay in flight into the next iteration.
+  bool deferWgmmaWait = false;
+  /// Warpgroup-MMA dots whose accumulation is a run-time flag (false on a loop's first
+  /// iteration, when the accumulator registers hold nothing yet).
+  DenseMap<Operation *, Value> wgmmaAccumulate;
 
   // --- shared memory ------------------------------------------------------------
 
@@ -1359,16 +1364,31 @@ private:
     bool bf16 = a.getElementType().isBF16();
     SharedTile sa = operandTile(op.getA(), true), sb = operandTile(op.getB(), true);
     SmallVector<Value> acc = llvm::to_vector(regs(op.getAcc(), d));
-    auto f32 = b.getF32Type();
+    int64_t n = acc.size();
     auto accType = LLVM::LLVMStructType::getLiteral(b.getContext(),
-                                                    SmallVector<Type>(acc.size(), f32));
-    Value packed = b.create<LLVM::PoisonOp>(loc, accType);
-    for (auto [i, v] : llvm::enumerate(acc))
-      packed = b.create<LLVM::InsertValueOp>(loc, packed, v, ArrayRef<int64_t>{(int64_t)i});
+                                                    SmallVector<Type>(n, b.getF32Type()));
     Value group = b.create<arith::DivUIOp>(loc, threadId, cst(loc, 128));
     // This warpgroup's 64 rows of A: 64 * 128 bytes into each 64-column block.
     Value rowBytes = b.create<arith::MulIOp>(loc, group, cst(loc, 64 * 128));
-    auto type = bf16 ? NVVM::WGMMATypes::bf16 : NVVM::WGMMATypes::f16;
+    // Inline PTX so that "accumulate" (scale-d) is a run-time predicate: a loop whose
+    // accumulator starts at zero passes false on its first iteration instead of zeroing
+    // the registers, since other instructions writing them would serialise the MMAs.
+    std::string asmText;
+    llvm::raw_string_ostream os(asmText);
+    os << "{\n.reg .pred p;\nsetp.ne.b32 p, $" << n + 2 << ", 0;\nwgmma.mma_async.sync.aligned.m64n"
+       << N << "k16.f32." << (bf16 ? "bf16.bf16" : "f16.f16") << " {";
+    std::string constraints;
+    for (int64_t i = 0; i < n; ++i) {
+      os << (i ? ", $" : "$") << i;
+      constraints += "=f,";
+    }
+    os << "}, $" << n << ", $" << n + 1 << ", p, 1, 1, 0, 1;\n}";
+    constraints += "l,l,r";
+    for (int64_t i = 0; i < n; ++i)
+      constraints += "," + std::to_string(i);
+    Value scaleD = wgmmaAccumulate.lookup(op);
+    scaleD = scaleD ? b.create<arith::ExtUIOp>(loc, b.getI32Type(), scaleD).getResult()
+                    : cst(loc, 1);
     b.create<NVVM::WgmmaFenceAlignedOp>(loc);
     for (int64_t kk = 0; kk < K; kk += 16) {
       int64_t aBytes = ((kk / 64) * M * 64 + kk % 64) * 2;
@@ -1379,18 +1399,21 @@ private:
                                            ArrayRef<LLVM::GEPArg>{(int32_t)(kk * 128)});
       // A: 8-row groups 1024 bytes apart. B: 8-row (k) groups 1024 bytes apart, 64-column
       // (n) blocks K * 128 bytes apart.
-      Value descA = wgmmaDescriptor(loc, aStart, 16, 1024);
-      Value descB = wgmmaDescriptor(loc, bStart, K * 128, 1024);
-      packed = b.create<NVVM::WgmmaMmaAsyncOp>(
-          loc, accType, packed, descA, descB,
-          NVVM::MMAShapeAttr::get(b.getContext(), 64, N, 16), type, type, NVVM::WGMMATypes::f32,
-          NVVM::WGMMAScaleOut::one, NVVM::WGMMAScaleIn::one, NVVM::WGMMAScaleIn::one,
-          NVVM::MMALayout::row, NVVM::MMALayout::row, nullptr);
+      SmallVector<Value> operands{wgmmaDescriptor(loc, aStart, 16, 1024),
+                                  wgmmaDescriptor(loc, bStart, K * 128, 1024), scaleD};
+      llvm::append_range(operands, acc);
+      Value r = b.create<LLVM::InlineAsmOp>(
+                     loc, accType, operands, asmText, constraints, /*has_side_effects=*/true,
+                     /*is_align_stack=*/false, LLVM::tailcallkind::TailCallKind::None,
+                     LLVM::AsmDialectAttr::get(b.getContext(), LLVM::AsmDialect::AD_ATT),
+                     ArrayAttr())
+                     .getResult(0);
+      for (int64_t i = 0; i < n; ++i)
+        acc[i] = b.create<LLVM::ExtractValueOp>(loc, r, ArrayRef<int64_t>{i});
+      scaleD = cst(loc, 1);
     }
     b.create<NVVM::WgmmaGroupSyncAlignedOp>(loc);
-    b.create<NVVM::WgmmaWaitGroupSyncOp>(loc, 0);
-    for (auto [i, v] : llvm::enumerate(acc))
-      v = b.create<LLVM::ExtractValueOp>(loc, packed, ArrayRef<int64_t>{(int64_t)i});
+    b.create<NVVM::WgmmaWaitGroupSyncOp>(loc, deferWgmmaWait ? 1 : 0);
     tiles[op] = acc;
     return success();
   }
@@ -1496,6 +1519,32 @@ private:
     return loads;
   }
 
+  /// Whether every warpgroup-MMA dot of `loop`'s body accumulates into a loop-carried
+  /// tile that nothing else reads (so its MMAs may finish in the next iteration), and
+  /// there is at least one.
+  bool carriedWgmmaOnly(scf::ForOp loop) {
+    bool any = false;
+    for (Operation &inner : loop.getBody()->without_terminator()) {
+      auto dot = dyn_cast<DotOp>(&inner);
+      if (!dot) {
+        if (inner.getNumRegions() != 0 && inner.walk([&](DotOp) { return WalkResult::interrupt(); })
+                                              .wasInterrupted())
+          return false;
+        continue;
+      }
+      std::optional<TileLayout> l = layouts.dotLayout(dot);
+      if (!l || !l->warpgroup)
+        continue;
+      auto arg = dyn_cast<BlockArgument>(dot.getAcc());
+      if (!arg || arg.getOwner() != loop.getBody() || !arg.hasOneUse() ||
+          !dot->hasOneUse() || !isa<scf::YieldOp>(*dot->getUsers().begin()) ||
+          dot->getUses().begin()->getOperandNumber() + 1 != arg.getArgNumber())
+        return false;
+      any = true;
+    }
+    return any;
+  }
+
   /// Issues the copies of `loads` for the iteration at `iv` into stage `stage` of their
   /// buffers, when `iv` is inside the loop; then commits a group (possibly empty, so
   /// every thread counts the same groups).
@@ -1541,56 +1590,107 @@ private:
         return op.emitOpError("carrying a tensor descriptor is not supported by the GPU "
                               "lowering; make the descriptor inside or before the loop");
     }
-    // Software pipeline: copies for iteration i + stages - 1 are issued while iteration
-    // i computes; each iteration waits for its own stage, then a barrier publishes it
-    // and frees the stage the previous iteration read, which the new copies refill.
+    // Software pipeline: copies for iteration i + ahead are issued while iteration i
+    // computes; each iteration waits for its own stage, then a barrier publishes it and
+    // frees the stage the copies refill. With ldmatrix dots that stage is the one the
+    // previous iteration read (ahead = stages - 1). Warpgroup MMAs of an accumulator
+    // that only the loop carries stay in flight into the next iteration (wait for all
+    // but the newest group), so the refilled stage is the one read two iterations back
+    // (ahead = stages - 2).
     SetVector<Operation *> slice;
     SmallVector<LoadOp> ahead = pipelinableLoads(op, slice);
     SmallVector<SharedTile> buffers;
+    bool overlapMma = !ahead.empty() && stages >= 3 && carriedWgmmaOnly(op);
+    int64_t distance = overlapMma ? stages - 2 : stages - 1;
     Value lb = scalar(op.getLowerBound()), step = scalar(op.getStep());
     Type ivType = lb.getType();
     auto ivConst = [&](int64_t v) { return intConst(b, loc, ivType, v); };
+    SmallVector<Value> init = flatten(op.getInitArgs(), op.getRegionIterArgs());
+    // Warpgroup-MMA accumulators that start at zero start undefined instead, with the
+    // MMAs told not to accumulate until the first iteration has run.
+    SmallVector<std::pair<int64_t, int64_t>> zeroed; // register ranges in `init`
+    SmallVector<DotOp> zeroedDots;
+    if (overlapMma) {
+      int64_t at = 0;
+      for (auto [arg, initValue] : llvm::zip(op.getRegionIterArgs(), op.getInitArgs())) {
+        int64_t count = isa<RankedTensorType>(arg.getType()) ? perThread(distOf(arg)) : 1;
+        auto dot = arg.hasOneUse() ? dyn_cast<DotOp>(*arg.getUsers().begin()) : DotOp();
+        if (dot && dot.getAcc() == arg && isZeroSplat(initValue)) {
+          zeroed.push_back({at, count});
+          zeroedDots.push_back(dot);
+          for (int64_t i = 0; i < count; ++i)
+            init[at + i] = b.create<LLVM::PoisonOp>(loc, init[at + i].getType());
+        }
+        at += count;
+      }
+    }
+    // The zero start must not pass through the MMAs' registers on the way out of a loop
+    // that never runs: that path skips the loop in a branch of its own.
+    OpBuilder::InsertionGuard outer(b);
+    scf::IfOp runs;
+    if (!zeroed.empty()) {
+      SmallVector<Type> types;
+      for (Value v : init)
+        types.push_back(v.getType());
+      Value any = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, lb,
+                                          scalar(op.getUpperBound()));
+      runs = b.create<scf::IfOp>(loc, types, any, /*withElseRegion=*/true);
+      b.setInsertionPointToStart(&runs.getElseRegion().front());
+      b.create<scf::YieldOp>(loc, flatten(op.getInitArgs(), op.getRegionIterArgs()));
+      b.setInsertionPointToStart(&runs.getThenRegion().front());
+    }
     if (!ahead.empty()) {
       b.create<gpu::BarrierOp>(loc); // earlier readers of reused stages are done
       for (LoadOp load : ahead)
         buffers.push_back(sharedTileFor(load.getType(),
                                         sharedAlloc(loc, stages * tileBytes(load.getType()), true),
                                         layouts.layoutOf(load).warpgroup));
-      for (int64_t s = 0; s + 1 < stages; ++s) {
+      for (int64_t s = 0; s < distance; ++s) {
         Value iv = b.create<arith::AddIOp>(loc, lb, b.create<arith::MulIOp>(loc, step, ivConst(s)));
         issueStage(op, ahead, slice, buffers, iv, cst(loc, s));
       }
     }
-    SmallVector<Value> init = flatten(op.getInitArgs(), op.getRegionIterArgs());
-    if (!ahead.empty())
+    int64_t extras = 0;
+    if (!ahead.empty()) {
       init.push_back(cst(loc, 0)); // the stage this iteration reads
+      ++extras;
+    }
+    if (!zeroed.empty()) {
+      init.push_back(b.create<arith::ConstantIntOp>(loc, 0, 1)); // accumulate yet?
+      ++extras;
+    }
     auto loop = b.create<scf::ForOp>(loc, lb, scalar(op.getUpperBound()), step, init);
     Block *body = loop.getBody();
-    OpBuilder::InsertionGuard guard(b);
+    OpBuilder::InsertionGuard inner(b);
     b.setInsertionPointToStart(body);
     scalars.map(op.getInductionVar(), loop.getInductionVar());
-    unflatten(op.getRegionIterArgs(), ahead.empty() ? loop.getRegionIterArgs()
-                                                    : loop.getRegionIterArgs().drop_back());
+    unflatten(op.getRegionIterArgs(), loop.getRegionIterArgs().drop_back(extras));
     auto saved = converted;
     Value readStage;
     if (!ahead.empty()) {
-      readStage = loop.getRegionIterArgs().back();
-      b.create<NVVM::CpAsyncWaitGroupOp>(loc, stages - 2);
+      readStage = loop.getRegionIterArgs()[init.size() - extras];
+      b.create<NVVM::CpAsyncWaitGroupOp>(loc, distance - 1);
       if (llvm::any_of(ahead, [&](LoadOp l) { return layouts.layoutOf(l).warpgroup; }))
         fenceForAsyncProxy(loc);
       b.create<gpu::BarrierOp>(loc);
       Value next = b.create<arith::AddIOp>(
-          loc, loop.getInductionVar(), b.create<arith::MulIOp>(loc, step, ivConst(stages - 1)));
-      Value isFirst = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, readStage, cst(loc, 0));
+          loc, loop.getInductionVar(), b.create<arith::MulIOp>(loc, step, ivConst(distance)));
+      Value sum = b.create<arith::AddIOp>(loc, readStage, cst(loc, distance));
+      Value wraps = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge, sum, cst(loc, stages));
       Value writeStage = b.create<arith::SelectOp>(
-          loc, isFirst, cst(loc, stages - 1), b.create<arith::SubIOp>(loc, readStage, cst(loc, 1)));
+          loc, wraps, b.create<arith::SubIOp>(loc, sum, cst(loc, stages)), sum);
       issueStage(op, ahead, slice, buffers, next, writeStage);
       for (auto [load, buffer] : llvm::zip(ahead, buffers))
         pipelined[load] = stageOf(buffer, readStage, load.getType());
     }
+    for (DotOp dot : zeroedDots)
+      wgmmaAccumulate[dot] = loop.getRegionIterArgs().back();
+    bool outerDefer = deferWgmmaWait;
+    deferWgmmaWait = overlapMma;
     for (Operation &inner : op.getBody()->without_terminator())
       if (failed(lowerOp(&inner)))
         return failure();
+    deferWgmmaWait = outerDefer;
     beginOp();
     auto yield = cast<scf::YieldOp>(op.getBody()->getTerminator());
     SmallVector<Value> yielded = flatten(yield.getOperands(), op.getRegionIterArgs());
@@ -1599,12 +1699,16 @@ private:
       Value wrap = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, next, cst(loc, stages));
       yielded.push_back(b.create<arith::SelectOp>(loc, wrap, cst(loc, 0), next));
     }
+    if (!zeroed.empty())
+      yielded.push_back(b.create<arith::ConstantIntOp>(loc, 1, 1));
     converted = saved;
     if (body->mightHaveTerminator())
       body->getTerminator()->erase();
     b.setInsertionPointToEnd(body);
     b.create<scf::YieldOp>(loc, yielded);
     b.setInsertionPointAfter(loop);
+    if (overlapMma)
+      b.create<NVVM::WgmmaWaitGroupSyncOp>(loc, 0); // the last iteration's MMAs
     if (!ahead.empty()) {
       // Copies past the end were never issued; drain the (empty) groups and let every
       // thread finish reading before the stages are reused.
@@ -1613,8 +1717,26 @@ private:
       for (LoadOp load : ahead)
         pipelined.erase(load);
     }
-    unflatten(op.getResults(), ahead.empty() ? loop.getResults() : loop.getResults().drop_back());
+    SmallVector<Value> results(loop.getResults().drop_back(extras));
+    if (runs) {
+      b.create<scf::YieldOp>(loc, results);
+      results.assign(runs.getResults().begin(), runs.getResults().end());
+      b.setInsertionPointAfter(runs);
+    }
+    unflatten(op.getResults(), results);
+    for (DotOp dot : zeroedDots)
+      wgmmaAccumulate.erase(dot);
     return success();
+  }
+
+  /// Whether `v` is a tile splat of the number zero.
+  bool isZeroSplat(Value v) {
+    auto it = splatScalars.find(v);
+    if (it == splatScalars.end())
+      return false;
+    auto constant = it->second.getDefiningOp<arith::ConstantOp>();
+    auto f = constant ? dyn_cast<FloatAttr>(constant.getValue()) : FloatAttr();
+    return f && f.getValue().isPosZero();
   }
 
   LogicalResult lowerIf(scf::IfOp op) {

@@ -15,7 +15,7 @@ done
 # GEMM tile shapes for tuning (BM BN BK threads stages), instantiated from the template.
 gen=$(mktemp -d)
 trap 'rm -rf "$gen"' EXIT
-for cfg in "128 128 64 256 3" "128 128 64 256 4" "128 256 64 256 3" "64 256 64 128 3" "128 256 32 256 3" "16 64 64 128 6"; do
+for cfg in "128 128 64 256 3" "128 128 64 256 4" "128 256 64 256 3" "128 256 64 256 4" "128 256 32 256 3" "16 64 64 128 6"; do
   read -r bm bn bk threads stages <<<"$cfg"
   name=matmul_${bm}x${bn}x${bk}_s${stages}
   sed -e "s/@NAME@/$name/g" -e "s/@BM@/$bm/g" -e "s/@BN@/$bn/g" -e "s/@BK@/$bk/g" \
