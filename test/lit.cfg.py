@@ -26,3 +26,9 @@ if os.access(ptxas, os.X_OK):
     config.substitutions.append(("%ptxas", ptxas))
 if shutil.which("nvidia-smi") and os.path.exists("/dev/nvidia0"):
     config.available_features.add("gpu")
+# AMD device libraries (Debian's rocm-device-libs) for math the ISA lacks; spirv-val checks
+# the Intel targets' SPIR-V.
+if os.path.isdir("/usr/lib/x86_64-linux-gnu/amdgcn/bitcode"):
+    config.available_features.add("rocm-device-libs")
+if shutil.which("spirv-val"):
+    config.available_features.add("spirv-val")
