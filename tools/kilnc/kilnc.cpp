@@ -403,8 +403,13 @@ static int compileForAMD(mlir::ModuleOp module, std::vector<driver::KernelInfo> 
       status = 1;
     }
     if (r.spilledRegisters > 0) {
-      std::string msg = formatv("kernel '{0}' spills {1} registers to scratch ({2} bytes per "
-                                "thread)", r.name, r.spilledRegisters, r.scratchBytes);
+      // gfx90a and gfx942 spill VGPRs into AGPRs first; only scratch is memory traffic.
+      std::string msg =
+          r.scratchBytes > 0
+              ? formatv("kernel '{0}' spills {1} registers to scratch memory ({2} bytes per "
+                        "thread)", r.name, r.spilledRegisters, r.scratchBytes).str()
+              : formatv("kernel '{0}' spills {1} registers into accumulation registers "
+                        "(AGPRs), not memory", r.name, r.spilledRegisters).str();
       if (spillsAreErrors) {
         mlir::emitError(loc) << msg;
         status = 1;
