@@ -69,7 +69,12 @@ mlir::FailureOr<std::string> serializeGPUModule(mlir::ModuleOp module, llvm::Str
 /// A pass that makes the pointers in gpu.modules point into global memory (LLVM address
 /// space 1): kiln-lower-to-gpu emits generic pointers, which SPIR-V kernels cannot take as
 /// arguments and which AMD reaches only through flat instructions unless LLVM infers more.
+/// Fails on private arrays (llvm.alloca), which would wrongly become global too.
 std::unique_ptr<mlir::Pass> createGlobalPointersPass();
+
+/// Registers the GPU targets' own passes with kiln-opt: kiln-global-pointers here,
+/// kiln-prepare-for-spirv from the Intel target.
+void registerGPUTargetPasses();
 
 } // namespace kiln::target
 

@@ -29,7 +29,8 @@ mlir::LogicalResult lowerToXeVM(mlir::ModuleOp module, const TargetOptions &opti
 mlir::FailureOr<std::string> serialize(mlir::ModuleOp module, const TargetOptions &options,
                                        bool assembly);
 
-/// Registers `kiln-intel-pipeline{chip=...}` (kiln-opt): tile IR to the LLVM dialect for SPIR-V.
+/// Registers `kiln-intel-pipeline{chip=...}` (kiln-opt): tile IR to the LLVM dialect for
+/// SPIR-V, and `kiln-prepare-for-spirv{subgroup-size=16}`, its SPIR-V-specific rewrites.
 void registerIntelPipeline();
 
 } // namespace kiln::intel

@@ -104,6 +104,9 @@ namespace {
 struct GlobalPointersPass : PassWrapper<GlobalPointersPass, OperationPass<ModuleOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(GlobalPointersPass)
   StringRef getArgument() const override { return "kiln-global-pointers"; }
+  StringRef getDescription() const override {
+    return "Make generic pointers in gpu.modules global (address space 1)";
+  }
   void runOnOperation() override {
     AttrTypeReplacer replacer;
     replacer.addReplacement([](LLVM::LLVMPointerType type) -> std::optional<Type> {
@@ -111,6 +114,15 @@ struct GlobalPointersPass : PassWrapper<GlobalPointersPass, OperationPass<Module
         return std::nullopt;
       return LLVM::LLVMPointerType::get(type.getContext(), /*addressSpace=*/1);
     });
+    // Every generic pointer becomes global, so a private array (alloca) would too: refuse
+    // it until the rewrite follows pointers from their sources.
+    WalkResult allocas = getOperation().walk([](LLVM::AllocaOp alloca) {
+      alloca.emitError("private arrays (llvm.alloca) are not supported on the AMD and Intel "
+                       "targets yet");
+      return WalkResult::interrupt();
+    });
+    if (allocas.wasInterrupted())
+      return signalPassFailure();
     getOperation().walk([&](gpu::GPUModuleOp gpuModule) {
       replacer.recursivelyReplaceElementsIn(gpuModule, /*replaceAttrs=*/true,
                                             /*replaceLocs=*/false, /*replaceTypes=*/true);
@@ -120,5 +132,7 @@ struct GlobalPointersPass : PassWrapper<GlobalPointersPass, OperationPass<Module
 } // namespace
 
 std::unique_ptr<Pass> createGlobalPointersPass() { return std::make_unique<GlobalPointersPass>(); }
+
+void registerGPUTargetPasses() { PassRegistration<GlobalPointersPass>(); }
 
 } // namespace kiln::target

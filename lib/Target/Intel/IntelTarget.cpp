@@ -41,8 +41,14 @@ namespace {
 ///   which neither Debian's spirv-val nor older Intel drivers know.
 struct PrepareForSPIRVPass : PassWrapper<PrepareForSPIRVPass, OperationPass<ModuleOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(PrepareForSPIRVPass)
-  explicit PrepareForSPIRVPass(int subgroupSize) : subgroupSize(subgroupSize) {}
+  PrepareForSPIRVPass() = default;
+  PrepareForSPIRVPass(const PrepareForSPIRVPass &other) : PassWrapper(other) {}
+  explicit PrepareForSPIRVPass(int size) { subgroupSize = size; }
   StringRef getArgument() const override { return "kiln-prepare-for-spirv"; }
+  StringRef getDescription() const override {
+    return "Rewrite distributed gpu.funcs for LLVM's SPIR-V backend (SLM variables, "
+           "sub-group size, descriptor pointers, bf16, OpenCL math)";
+  }
 
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
@@ -169,7 +175,9 @@ struct PrepareForSPIRVPass : PassWrapper<PrepareForSPIRVPass, OperationPass<Modu
     }
   }
 
-  int subgroupSize;
+  Option<int> subgroupSize{*this, "subgroup-size",
+                           llvm::cl::desc("sub-group lanes every kernel requires"),
+                           llvm::cl::init(16)};
 };
 } // namespace
 
@@ -266,6 +274,7 @@ struct PipelineOptions : PassPipelineOptions<PipelineOptions> {
 } // namespace
 
 void registerIntelPipeline() {
+  PassRegistration<PrepareForSPIRVPass>();
   registerPassPipeline(
       "kiln-intel-pipeline",
       "Lower tile IR to the LLVM dialect for SPIR-V on an Intel chip (pvc, bmg)",
