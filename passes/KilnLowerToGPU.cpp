@@ -44,8 +44,9 @@ using namespace mlir;
 using namespace mlir::kiln;
 using namespace mlir::kiln::lowering;
 
-/// The dynamic shared memory every kernel of the module addresses (CUDA's `extern
-/// __shared__`); a kernel's launch passes its `kiln.shared_memory_bytes`.
+/// With dynamic shared memory, every kernel of the module addresses this block (CUDA's
+/// `extern __shared__`) and a launch passes the kernel's `kiln.shared_memory_bytes`;
+/// otherwise each kernel declares its own, `__kiln_smem_<kernel>`.
 static constexpr StringLiteral kDynamicShared = "__kiln_dynamic_smem";
 static constexpr StringLiteral kSharedBytesAttr = "kiln.shared_memory_bytes";
 
@@ -94,9 +95,9 @@ struct SharedTile {
 class KernelLowering {
 public:
   KernelLowering(gpu::GPUFuncOp func, FuncOp kernel, const DistributionTarget &target,
-                 int64_t stages)
+                 int64_t stages, bool dynamicShared)
       : func(func), threads(target.threads), warpSize(target.warpSize), target(target),
-        stages(stages), layouts(kernel, target),
+        stages(stages), dynamicShared(dynamicShared), layouts(kernel, target),
         b(OpBuilder::atBlockBegin(&func.getBody().front())) {}
 
   LogicalResult lower(FuncOp kernel) {
@@ -121,6 +122,7 @@ private:
   int64_t threads, warpSize;
   DistributionTarget target;
   int64_t stages;
+  bool dynamicShared;
   LayoutAssignment layouts;
   OpBuilder b;
   Value threadId;
@@ -151,11 +153,15 @@ private:
 
   Type sharedPtrType() { return LLVM::LLVMPointerType::get(b.getContext(), 3); }
 
+  std::string arenaSymbol() {
+    return dynamicShared ? kDynamicShared.str() : ("__kiln_smem_" + func.getName()).str();
+  }
+
   Value arena(bool persistent) {
     if (!persistentArena) {
       OpBuilder entry = OpBuilder::atBlockBegin(&func.getBody().front());
       persistentArena = entry.create<LLVM::AddressOfOp>(
-          func.getLoc(), sharedPtrType(), FlatSymbolRefAttr::get(b.getContext(), kDynamicShared));
+          func.getLoc(), sharedPtrType(), FlatSymbolRefAttr::get(b.getContext(), arenaSymbol()));
     }
     if (persistent)
       return persistentArena;
@@ -206,12 +212,13 @@ private:
     }
     func->setAttr(kSharedBytesAttr, b.getI64IntegerAttr(total));
     auto module = func->getParentOfType<gpu::GPUModuleOp>();
-    if (!persistentArena || module.lookupSymbol(kDynamicShared))
+    if (!persistentArena || module.lookupSymbol(arenaSymbol()))
       return;
     OpBuilder mb = OpBuilder::atBlockBegin(module.getBody());
-    auto type = LLVM::LLVMArrayType::get(b.getI8Type(), 0);
-    mb.create<LLVM::GlobalOp>(loc, type, /*isConstant=*/false, LLVM::Linkage::External,
-                              kDynamicShared, Attribute(), /*alignment=*/1024, /*addrSpace=*/3);
+    auto type = LLVM::LLVMArrayType::get(b.getI8Type(), dynamicShared ? 0 : total);
+    mb.create<LLVM::GlobalOp>(loc, type, /*isConstant=*/false,
+                              dynamicShared ? LLVM::Linkage::External : LLVM::Linkage::Internal,
+                              arenaSymbol(), Attribute(), /*alignment=*/1024, /*addrSpace=*/3);
   }
 
   Value sharedElementPtr(Location loc, Value base, Value index, Type storage) {
@@ -1855,7 +1862,8 @@ struct KilnLowerToGPUPass : mlir::kiln::impl::KilnLowerToGPUBase<KilnLowerToGPUP
       func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), UnitAttr::get(ctx));
       func.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr({(int32_t)blockThreads, 1, 1}));
       DistributionTarget target{blockThreads, warpSize, !mma.empty(), mma == "nvidia-wgmma"};
-      KernelLowering lowering(func, kernel, target, kernel.getNumStages().value_or(stages));
+      KernelLowering lowering(func, kernel, target, kernel.getNumStages().value_or(stages),
+                              dynamicShared);
       if (failed(lowering.lower(kernel)))
         return signalPassFailure();
       int64_t shared = workgroupBytes(func);

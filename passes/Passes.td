@@ -71,8 +71,8 @@ def KilnLowerToGPU : Pass<"kiln-lower-to-gpu", "::mlir::ModuleOp"> {
     between threads (broadcast, transpose, reductions along an axis, scans) and layout
     conversions go through shared memory, whose total is checked against
     `max-shared-bytes`. The result is
-    target-neutral; `kiln-nvidia-pipeline` (and later the AMD and Intel pipelines)
-    lower it. Ops without a GPU lowering yet are reported at their location.
+    target-neutral; `kiln-nvidia-pipeline` and the AMD and Intel pipelines lower it.
+    Ops without a GPU lowering yet are reported at their location.
 
     ```mlir
     kiln.func @k(%x: !kiln.ptr<f32>) { %p = kiln.program_id 0 : i32 ... }
@@ -93,6 +93,9 @@ def KilnLowerToGPU : Pass<"kiln-lower-to-gpu", "::mlir::ModuleOp"> {
            "matrix instruction for kiln.dot: '' (CUDA-core FMA), nvidia-m16n8k16 (mma.sync, "
            "with ldmatrix operands and cp.async copies) or nvidia-wgmma (sm_90a warpgroup MMAs "
            "where the tile fits, mma.sync elsewhere)">,
+    Option<"dynamicShared", "dynamic-shared", "bool", "false",
+           "address one dynamic shared-memory block per module (extern, sized at launch from "
+           "each kernel's kiln.shared_memory_bytes) instead of a static one per kernel">,
     Option<"stages", "stages", "int64_t", "3",
            "shared-memory stages of a pipelined loop: copies run stages - 1 iterations ahead "
            "(1 turns pipelining off)">,

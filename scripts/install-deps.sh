@@ -3,7 +3,8 @@
 # Safe to run twice: it only installs what is missing.
 set -euo pipefail
 packages=(cmake ninja-build g++ python3 python3-pip ccache libgtest-dev
-          llvm-22-dev libmlir-22-dev mlir-22-tools clang-22 lld-22 llvm-22-tools)
+          llvm-22-dev libmlir-22-dev mlir-22-tools clang-22 lld-22 llvm-22-tools
+          rocm-device-libs spirv-tools libze-dev libamdhip64-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

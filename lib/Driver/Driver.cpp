@@ -2,6 +2,7 @@
 #include "kiln/Driver/Driver.h"
 
 #include "dialects/Kiln/KilnDialect.h"
+#include "kiln/Target/GPU.h"
 #include "kiln/Target/Host.h"
 #include "passes/Passes.h"
 
@@ -19,10 +20,12 @@ using namespace mlir;
 namespace kiln::driver {
 
 const std::vector<TargetInfo> &knownTargets() {
-  static const std::vector<TargetInfo> targets = {
-      {"host", "CPU", true},      {"sm_80", "NVIDIA", true},   {"sm_90a", "NVIDIA", true},
-      {"gfx90a", "AMD", false},   {"gfx942", "AMD", false},    {"gfx1100", "AMD", false},
-      {"pvc", "Intel", false},    {"bmg", "Intel", false}};
+  static const std::vector<TargetInfo> targets = [] {
+    std::vector<TargetInfo> list{{"host", "CPU", true}};
+    for (const target::GPUTarget &t : target::gpuTargets())
+      list.push_back({t.chip, target::vendorName(t.vendor), true});
+    return list;
+  }();
   return targets;
 }
 

@@ -160,6 +160,8 @@ const char *kiln_status_name(kiln_status status) {
   case KILN_ERROR_IO: return "KILN_ERROR_IO";
   case KILN_ERROR_CUDA: return "KILN_ERROR_CUDA";
   case KILN_ERROR_COMPILE: return "KILN_ERROR_COMPILE";
+  case KILN_ERROR_HIP: return "KILN_ERROR_HIP";
+  case KILN_ERROR_LEVEL_ZERO: return "KILN_ERROR_LEVEL_ZERO";
   }
   return "KILN_ERROR_UNKNOWN";
 }

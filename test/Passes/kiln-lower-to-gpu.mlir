@@ -1,18 +1,18 @@
 // RUN: kiln-opt %s -split-input-file -kiln-lower-to-gpu | FileCheck %s
-// RUN: kiln-opt %s -split-input-file -kiln-lower-to-gpu="mma=nvidia-m16n8k16" | FileCheck %s --check-prefix=MMA
+// RUN: kiln-opt %s -split-input-file -kiln-lower-to-gpu="mma=nvidia-m16n8k16 dynamic-shared=1" | FileCheck %s --check-prefix=MMA
 // RUN: kiln-opt %s -split-input-file -kiln-lower-to-gpu="mma=nvidia-m16n8k16 stages=1" | FileCheck %s --check-prefix=ONE
 
 // A program is a thread block; each kernel becomes a gpu.func in @kiln_kernels.
 // CHECK: module attributes {gpu.container_module}
 // CHECK: gpu.module @kiln_kernels
-// Shared memory is dynamic (the launch passes kiln.shared_memory_bytes); its scratch
-// part is reused op after op: the block reduction's 4 warp partials (16 bytes) and the
+// Each kernel declares its shared memory (kiln.shared_memory_bytes); its scratch part
+// is reused op after op: the block reduction's 4 warp partials (16 bytes) and the
 // atomic's broadcast share it.
-// CHECK: llvm.mlir.global external @__kiln_dynamic_smem() {addr_space = 3 : i32, alignment = 1024 : i64} : !llvm.array<0 x i8>
+// CHECK: llvm.mlir.global internal @__kiln_smem_rowmax() {addr_space = 3 : i32, alignment = 1024 : i64} : !llvm.array<16 x i8>
 // CHECK-LABEL: gpu.func @rowmax
 // CHECK-SAME: (%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: i32)
 // CHECK-SAME: kernel attributes {kiln.shared_memory_bytes = 16 : i64, known_block_size = array<i32: 128, 1, 1>}
-// CHECK: %[[BASE:.*]] = llvm.mlir.addressof @__kiln_dynamic_smem : !llvm.ptr<3>
+// CHECK: %[[BASE:.*]] = llvm.mlir.addressof @__kiln_smem_rowmax : !llvm.ptr<3>
 // CHECK: %[[WG:.*]] = llvm.getelementptr %[[BASE]][%{{.*}}] : (!llvm.ptr<3>, i32) -> !llvm.ptr<3>, i8
 // CHECK: gpu.thread_id x
 // CHECK: gpu.block_id x
@@ -77,7 +77,7 @@ kiln.func @carry(%n: i32) {
 // reads what it needs.
 // CHECK-LABEL: gpu.func @exchange
 // CHECK-SAME: kiln.shared_memory_bytes = 8192 : i64
-// CHECK: llvm.mlir.addressof @__kiln_dynamic_smem
+// CHECK: llvm.mlir.addressof @__kiln_smem_exchange
 // CHECK: %[[S:.*]] = llvm.getelementptr
 // CHECK: gpu.barrier
 // CHECK: %[[A:.*]] = llvm.getelementptr %[[S]][0]
@@ -121,6 +121,8 @@ kiln.func @exchange(%x: f16, %z: f32) {
 
 // -----
 
+// On NVIDIA shared memory is dynamic: one extern block, sized at launch.
+// MMA: llvm.mlir.global external @__kiln_dynamic_smem() {addr_space = 3 : i32, alignment = 1024 : i64} : !llvm.array<0 x i8>
 // A K loop: the loads read only by the dot become shared tiles copied with cp.async,
 // 2 iterations ahead (3 stages); the accumulator is loop-carried as 8 f32 registers
 // per thread plus the stage index. Each iteration waits for its stage, a barrier

@@ -1,6 +1,9 @@
 // kiln-opt: runs Kiln's dialects and passes over .mlir files, for tests and debugging.
 #include "dialects/Kiln/KilnDialect.h"
+#include "kiln/Target/AMD.h"
+#include "kiln/Target/GPU.h"
 #include "kiln/Target/Host.h"
+#include "kiln/Target/Intel.h"
 #include "kiln/Target/NVIDIA.h"
 #include "passes/Passes.h"
 
@@ -19,6 +22,9 @@ int main(int argc, char **argv) {
   mlir::kiln::registerKilnPasses();
   kiln::host::registerHostPipeline();
   kiln::nvidia::registerNVIDIAPipeline();
+  kiln::target::registerGPUTargetPasses();
+  kiln::amd::registerAMDPipeline();
+  kiln::intel::registerIntelPipeline();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "Kiln optimizer driver\n", registry));
 }

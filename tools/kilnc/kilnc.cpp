@@ -1,7 +1,9 @@
 // kilnc: Kiln's ahead-of-time driver. Compiles tile kernels to a binary, a C header with
 // typed launchers and a JSON description, or prints one stage of the compilation.
 #include "kiln/Driver/Driver.h"
+#include "kiln/Target/AMD.h"
 #include "kiln/Target/Host.h"
+#include "kiln/Target/Intel.h"
 #include "kiln/Target/NVIDIA.h"
 
 #include "dialects/Kiln/KilnDialect.h"
@@ -22,6 +24,7 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cstdio>
+#include <map>
 #include <set>
 
 using namespace llvm;
@@ -168,6 +171,12 @@ static json::Value metadataFor(const std::vector<driver::KernelInfo> &kernels,
                                 {"grid", std::move(grid)},
                                 {"threads", k.threads},
                                 {"shared_memory_bytes", k.sharedMemoryBytes}};
+    if (k.subgroupSize)
+      kernel["subgroup_size"] = k.subgroupSize;
+    if (k.scalarRegisters >= 0)
+      kernel["scalar_registers"] = k.scalarRegisters;
+    if (k.scratchBytes >= 0)
+      kernel["scratch_bytes"] = k.scratchBytes;
     if (!cpuName.empty())
       kernel["cpu"] = cpuName;
     if (k.registers >= 0) {
@@ -190,7 +199,7 @@ static int writeFile(StringRef path, StringRef contents) {
 }
 
 static cl::opt<bool> spillsAreErrors(
-    "Werror-spills", cl::desc("Treat register spills reported by ptxas as errors"),
+    "Werror-spills", cl::desc("Treat register spills (ptxas, AMD code objects) as errors"),
     cl::cat(category));
 static cl::opt<int> numThreads("gpu-threads",
                                cl::desc("GPU threads per program instance (default 128)"),
@@ -320,6 +329,132 @@ static int compileForNVIDIA(mlir::ModuleOp module, std::vector<driver::KernelInf
   return writeMetadata(kernels, stem + ".cubin", "");
 }
 
+/// Threads per program must fill whole warps / wavefronts / sub-groups of `chip`.
+static int checkThreads(const target::GPUTarget &chip) {
+  if (numThreads <= 0 || numThreads % chip.subgroupSize != 0 || numThreads > chip.maxThreads)
+    return fail(formatv("--gpu-threads must be a multiple of {0} between {0} and {1} for {2}",
+                        chip.subgroupSize, chip.maxThreads, chip.chip));
+  return 0;
+}
+
+/// Copies what a GPU pipeline learnt about each kernel into its launch description.
+static void applyResources(std::vector<driver::KernelInfo> &kernels,
+                           const std::vector<target::KernelResources> &resources,
+                           const target::GPUTarget &chip) {
+  for (auto &k : kernels) {
+    k.symbol = k.name;
+    k.subgroupSize = chip.subgroupSize;
+    for (const auto &r : resources)
+      if (r.name == k.name) {
+        k.threads = r.threads;
+        k.sharedMemoryBytes = r.sharedBytes;
+        k.registers = r.registers;
+        k.scalarRegisters = r.scalarRegisters;
+        k.scratchBytes = r.scratchBytes;
+      }
+  }
+}
+
+/// Writes DIR/STEM.EXT with the binary, and DIR/STEM.json.
+static int writeGPUOutputs(std::vector<driver::KernelInfo> &kernels, StringRef ext,
+                           StringRef binary) {
+  if (std::error_code ec = sys::fs::create_directories(outputDir))
+    return fail("cannot create '" + outputDir + "': " + ec.message());
+  std::string stem = outputStem();
+  if (int rc = writeFile(outputPath(stem, ext), binary))
+    return rc;
+  return writeMetadata(kernels, stem + ext.str(), "");
+}
+
+/// gfx90a / gfx942 / gfx1100: GCN assembly (--emit=asm), ROCDL (--emit=llvm), or
+/// DIR/STEM.{hsaco,json}. LDS use and spills are read back from the code object.
+static int compileForAMD(mlir::ModuleOp module, std::vector<driver::KernelInfo> &kernels,
+                         const target::GPUTarget &chip,
+                         const std::map<std::string, mlir::Location> &locations) {
+  if (int rc = checkThreads(chip))
+    return rc;
+  amd::TargetOptions options;
+  options.chip = chip.chip;
+  options.threads = numThreads;
+  std::vector<target::KernelResources> resources;
+  if (mlir::failed(amd::lowerToROCDL(module, options, resources)))
+    return 1;
+  if (emit == "llvm") {
+    module.print(outs());
+    return 0;
+  }
+  auto binary = amd::serialize(module, options, /*assembly=*/emit == "asm");
+  if (mlir::failed(binary))
+    return 1;
+  if (emit == "asm") {
+    outs() << *binary;
+    return 0;
+  }
+  if (mlir::failed(amd::readCodeObjectResources(module, *binary, resources)))
+    return 1;
+  int status = 0;
+  for (const auto &r : resources) {
+    mlir::Location loc = locations.count(r.name) ? locations.at(r.name) : module.getLoc();
+    // The code object's LDS includes what LLVM added (promoted allocas, spills to LDS).
+    if (r.sharedBytes > chip.sharedMemoryBytes) {
+      mlir::emitError(loc) << "LDS: kernel '" << r.name << "' needs " << r.sharedBytes
+                           << " bytes; " << chip.chip << " has " << chip.sharedMemoryBytes
+                           << " bytes per workgroup";
+      status = 1;
+    }
+    if (r.spilledRegisters > 0) {
+      // gfx90a and gfx942 spill VGPRs into AGPRs first; only scratch is memory traffic.
+      std::string msg =
+          r.scratchBytes > 0
+              ? formatv("kernel '{0}' spills {1} registers to scratch memory ({2} bytes per "
+                        "thread)", r.name, r.spilledRegisters, r.scratchBytes).str()
+              : formatv("kernel '{0}' spills {1} registers into accumulation registers "
+                        "(AGPRs), not memory", r.name, r.spilledRegisters).str();
+      if (spillsAreErrors) {
+        mlir::emitError(loc) << msg;
+        status = 1;
+      } else {
+        mlir::emitWarning(loc) << msg;
+      }
+    }
+  }
+  if (status)
+    return status;
+  applyResources(kernels, resources, chip);
+  for (auto &k : kernels)
+    for (const auto &r : resources)
+      if (r.name == k.name)
+        k.spillBytes = r.spilledRegisters > 0 ? r.scratchBytes : 0;
+  return writeGPUOutputs(kernels, ".hsaco", *binary);
+}
+
+/// pvc / bmg: SPIR-V assembly (--emit=asm), the LLVM dialect (--emit=llvm), or
+/// DIR/STEM.{spv,json}. Registers are allocated by the driver's compiler at load time.
+static int compileForIntel(mlir::ModuleOp module, std::vector<driver::KernelInfo> &kernels,
+                           const target::GPUTarget &chip) {
+  if (int rc = checkThreads(chip))
+    return rc;
+  intel::TargetOptions options;
+  options.chip = chip.chip;
+  options.threads = numThreads;
+  std::vector<target::KernelResources> resources;
+  if (mlir::failed(intel::lowerToXeVM(module, options, resources)))
+    return 1;
+  if (emit == "llvm") {
+    module.print(outs());
+    return 0;
+  }
+  auto binary = intel::serialize(module, options, /*assembly=*/emit == "asm");
+  if (mlir::failed(binary))
+    return 1;
+  if (emit == "asm") {
+    outs() << *binary;
+    return 0;
+  }
+  applyResources(kernels, resources, chip);
+  return writeGPUOutputs(kernels, ".spv", *binary);
+}
+
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   cl::HideUnrelatedOptions(category);
@@ -336,7 +471,7 @@ int main(int argc, char **argv) {
     return fail("unknown target '" + targetName + "' (expected " + driver::targetList() + ")");
   if (!target->implemented)
     return fail("target '" + targetName + "' (" + target->vendor +
-                ") is not implemented in this build yet; available: host, sm_80, sm_90a");
+                ") is not implemented in this build yet; available: " + driver::targetList());
   if (!emit.empty() && emit != "tile" && emit != "llvm" && emit != "asm")
     return fail("unknown --emit stage '" + emit + "' (expected tile, llvm or asm)");
   if (emit.empty() && outputDir.empty())
@@ -381,6 +516,14 @@ int main(int argc, char **argv) {
     return fail("'" + inputFile + "' defines no kiln.func kernel");
   if (StringRef(target->vendor) == "NVIDIA")
     return compileForNVIDIA(*module, kernels);
+  if (const target::GPUTarget *chip = target::lookupGPUTarget(targetName)) {
+    if (chip->vendor == target::Vendor::Intel)
+      return compileForIntel(*module, kernels, *chip);
+    std::map<std::string, mlir::Location> locations;
+    for (auto func : module->getOps<mlir::kiln::FuncOp>())
+      locations.emplace(func.getSymName().str(), func.getLoc());
+    return compileForAMD(*module, kernels, *chip, locations);
+  }
   if (mlir::failed(driver::lowerForHost(*module)))
     return 1;
 

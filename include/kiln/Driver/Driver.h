@@ -46,6 +46,9 @@ struct KernelInfo {
   unsigned sharedMemoryBytes = 0;
   int registers = -1;   ///< per thread, from the assembler (GPU targets); -1 unknown
   int spillBytes = -1;  ///< spill stores + loads in bytes (GPU targets); -1 unknown
+  int scalarRegisters = -1; ///< AMD SGPRs; -1 unknown
+  int scratchBytes = -1;    ///< AMD private (scratch) bytes per thread; -1 unknown
+  int subgroupSize = 0;     ///< wavefront / sub-group lanes the code assumes (AMD, Intel)
 };
 
 /// A context with every dialect, extension and translation the compiler uses loaded.

@@ -2,6 +2,8 @@
 #ifndef KILN_TARGET_NVIDIA_H
 #define KILN_TARGET_NVIDIA_H
 
+#include "kiln/Target/GPU.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
 
@@ -16,12 +18,8 @@ struct TargetOptions {
   std::string toolkit;         ///< CUDA toolkit root for ptxas; empty: $CUDA_HOME or /usr/local/cuda
 };
 
-/// Launch facts of one compiled kernel.
-struct KernelResources {
-  std::string name;
-  int64_t threads = 0;
-  int64_t sharedBytes = 0; ///< dynamic shared memory each launch must pass
-};
+/// Launch facts of one compiled kernel (shared by every GPU target).
+using KernelResources = target::KernelResources;
 
 /// Lowers specialised tile IR in `module` to NVVM inside a gpu.module (in place), with
 /// the target attached; `resources` receives each kernel's threads and shared memory.

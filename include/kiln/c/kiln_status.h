@@ -18,7 +18,9 @@ typedef enum kiln_status {
   KILN_ERROR_NOT_FOUND = 7,
   KILN_ERROR_IO = 8,
   KILN_ERROR_CUDA = 9,
-  KILN_ERROR_COMPILE = 10
+  KILN_ERROR_COMPILE = 10,
+  KILN_ERROR_HIP = 11,
+  KILN_ERROR_LEVEL_ZERO = 12
 } kiln_status;
 
 #ifdef __cplusplus

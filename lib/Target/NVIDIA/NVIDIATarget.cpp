@@ -25,17 +25,6 @@ std::string defaultToolkitPath() {
   return "/usr/local/cuda";
 }
 
-static mlir::kiln::KilnLowerToGPUOptions distribution(const TargetOptions &options) {
-  mlir::kiln::KilnLowerToGPUOptions lower;
-  lower.threads = options.threads;
-  lower.warpSize = 32;
-  // mma.sync exists on every supported chip (sm_80 and up); sm_90a adds warpgroup MMAs.
-  lower.mma = options.chip == "sm_90a" ? "nvidia-wgmma" : "nvidia-m16n8k16";
-  // Dynamic shared memory a block may opt into (CUDA's per-architecture limits).
-  lower.maxSharedBytes = options.chip == "sm_80" ? 163 * 1024 : 227 * 1024;
-  return lower;
-}
-
 /// Everything after tile distribution: attach the target, lower the gpu.module to NVVM.
 static void addNVVMStages(OpPassManager &pm, const TargetOptions &options) {
   pm.addPass(createCanonicalizerPass());
@@ -57,20 +46,11 @@ static void addNVVMStages(OpPassManager &pm, const TargetOptions &options) {
 
 LogicalResult lowerToNVVM(ModuleOp module, const TargetOptions &options,
                           std::vector<KernelResources> &resources) {
-  if (options.chip != "sm_80" && options.chip != "sm_90a")
+  const target::GPUTarget *chip = target::lookupGPUTarget(options.chip);
+  if (!chip || chip->vendor != target::Vendor::NVIDIA)
     return module.emitError("unsupported NVIDIA chip '") << options.chip << "'";
-  PassManager distribute(module.getContext());
-  distribute.addPass(mlir::kiln::createKilnLowerToGPU(distribution(options)));
-  if (failed(distribute.run(module)))
+  if (failed(target::distributeOverThreads(module, *chip, options.threads, resources)))
     return failure();
-  // Record resources now, from the distributed kernels.
-  module.walk([&](gpu::GPUFuncOp func) {
-    KernelResources r;
-    r.name = func.getName().str();
-    r.threads = func.getKnownBlockSize() ? (*func.getKnownBlockSize())[0] : options.threads;
-    r.sharedBytes = mlir::kiln::workgroupBytes(func);
-    resources.push_back(r);
-  });
   PassManager pm(module.getContext());
   addNVVMStages(pm, options);
   return pm.run(module);
@@ -109,7 +89,8 @@ void registerNVIDIAPipeline() {
                              "Lower tile IR to NVVM for sm_90a (128 threads per program)",
                              [](OpPassManager &pm) {
                                TargetOptions options;
-                               pm.addPass(mlir::kiln::createKilnLowerToGPU(distribution(options)));
+                               target::addDistribution(pm, *target::lookupGPUTarget(options.chip),
+                                                       options.threads);
                                addNVVMStages(pm, options);
                              });
 }
