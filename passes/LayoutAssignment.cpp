@@ -57,6 +57,23 @@ LayoutAssignment::LayoutAssignment(FuncOp kernel, const DistributionTarget &targ
     layouts[load] = TileLayout{TileLayoutKind::Shared, 1, 1, *warpgroup};
   });
   visitBlock(kernel.getBody().front());
+  // A broadcast exchanges through shared memory anyway: it may as well produce the MMA
+  // layout its elementwise consumers compute in (a bias row added to an accumulator),
+  // instead of a blocked tile they would convert again.
+  kernel.walk([&](BroadcastOp bcast) {
+    std::optional<TileLayout> want;
+    for (Operation *user : bcast->getUsers()) {
+      bool elementwise = user->getNumResults() == 1 && layouts.count(user->getResult(0)) &&
+                         (isa<CastOp>(user) ||
+                          isa<arith::ArithDialect, math::MathDialect>(user->getDialect()));
+      TileLayout l = elementwise ? layoutOf(user->getResult(0)) : TileLayout::blocked();
+      if (l.kind != TileLayoutKind::MmaAccumulator || (want && *want != l))
+        return;
+      want = l;
+    }
+    if (want)
+      layouts[bcast] = *want;
+  });
 }
 
 std::optional<TileLayout> LayoutAssignment::dotLayout(DotOp dot) const {

@@ -714,6 +714,33 @@ class Checks:
             cok, cdetail = self.canary_ok(cb, m * n)
             self.record(family, case, ok and cok, rel, "; ".join(d for d in (detail, "" if cok else cdetail) if d))
 
+    def linear(self, kernel, cases, tol=4e-3):
+        """Y = relu(A B + bias) in bf16 (f32 accumulation): the reference is float64 on the
+        same bf16 inputs; the bf16 output rounding bounds the error."""
+        torch = self.torch
+        for m, n, k in cases:
+            case = "%dx%dx%d" % (m, n, k)
+            a = self.randn(m * k).view(m, k).to(torch.bfloat16)
+            b = self.randn(k * n).view(k, n).to(torch.bfloat16)
+            bias = self.randn(n)
+            ref = torch.relu(a.double() @ b.double() + bias.double())
+            yb = torch.empty(m * n + CANARY_ELEMS, dtype=torch.bfloat16, device="cuda")
+            yb.view(torch.int16).fill_(0x5EAD)
+            yb[:m * n].fill_(POISON)
+            try:
+                kernel.launch(a=a.cuda(), b=b.cuda(), bias=bias.cuda(), y=yb, M=m, N=n, K=k,
+                              lda=k, ldb=n, ldy=n)
+                torch.cuda.synchronize()
+            except Exception as e:
+                self.record("linear_relu", case, False, detail="launch failed: %s" % e)
+                continue
+            host = yb.cpu()
+            ok, rel, detail = self.compare(host[:m * n].float().view(m, n), ref, tol)
+            tail = host[m * n:].view(torch.int16)
+            cok = bool((tail == 0x5EAD).all())
+            self.record("linear_relu", case, ok and cok, rel,
+                        "; ".join(d for d in (detail, "" if cok else "canary overwritten") if d))
+
     def rowstats(self, kernel, cases, tol=1e-5):
         """Row sums and maxima, forward/reverse running sums of the first 16 columns and
         their transpose (check only, no timing)."""
@@ -1085,6 +1112,9 @@ def run_gpu(args):
     for fam in matmul_families:
         if fam in kernels:
             checks.matmul(kernels[fam], MATMUL_CHECKS, family=fam)
+    if "linear_relu" in kernels:
+        checks.linear(kernels["linear_relu"], [(1, 1, 1), (31, 33, 17), (128, 128, 64),
+                                                (129, 257, 100), (300, 260, 1000)])
     if "rowstats" in kernels:
         checks.rowstats(kernels["rowstats"], [(1, 1), (15, 17), (16, 16), (17, 33), (100, 1000)])
     n_bad = sum(not r["ok"] for r in checks.results)
@@ -1214,6 +1244,42 @@ def run_gpu(args):
                 del a, b, c, ref
                 alive = context_alive(torch)
 
+        for m, n, kk in [(4096, 4096, 4096), (8192, 8192, 8192)] if "linear_relu" in kernels else []:
+            if not alive:
+                break
+            log("\n== linear_relu %dx%dx%d bf16 -> bf16 (bias + ReLU fused)" % (m, n, kk))
+            k = kernels["linear_relu"]
+            a = torch.randn(m, kk, device="cuda").to(torch.bfloat16)
+            b = torch.randn(kk, n, device="cuda").to(torch.bfloat16)
+            bias = torch.randn(n, device="cuda")
+            y = torch.empty(m, n, device="cuda", dtype=torch.bfloat16)
+            ref = torch.relu(a.double() @ b.double() + bias.double())
+            bias16 = bias.to(torch.bfloat16)
+            flops = 2.0 * m * n * kk
+            last = []
+
+            def addmm_relu():
+                last[:] = [torch.relu(torch.addmm(bias16, a, b))]
+
+            def plain():
+                last[:] = [torch.matmul(a, b)]
+            peers = {"torch": peer("torch", addmm_relu, None,
+                                   lambda: rel_l2(torch, last[0].float(), ref)),
+                     "cublas": peer("cublas", plain, None, None)}
+            mine = ours(lambda: k.launch(a=a, b=b, bias=bias, y=y, M=m, N=n, K=kk, lda=kk,
+                                         ldb=n, ldy=n),
+                        None, lambda: y.fill_(POISON), lambda: rel_l2(torch, y.float(), ref), 4e-3)
+            for entry in [mine] + list(peers.values()):
+                if "ms" in entry:
+                    entry["tflops"] = _r(flops / (entry["ms"] * 1e-3) / 1e12)
+            if "error" in mine:
+                failed.append("linear_relu %dx%dx%d" % (m, n, kk))
+            doc["cases"].append({"family": "linear_relu", "case": "%dx%dx%d bf16" % (m, n, kk),
+                                 "ours": mine, "peers": peers})
+            save()
+            del a, b, y, ref
+            alive = context_alive(torch)
+
         if "softmax" in kernels and alive:
             shapes = [(32768, 4096, False), (4096, 32768, False)]
             if not args.no_long_rows:
@@ -1297,8 +1363,8 @@ def main(argv=None):
     ap.add_argument("--out", default="out", help="results directory (JSON, PNG, table.txt)")
     ap.add_argument("--sanitize", action="store_true", help="only the small correctness checks")
     ap.add_argument("--self-test", action="store_true", help="unit checks; no GPU, standard library only")
-    ap.add_argument("--only", default="vadd,softmax,matmul,rowstats",
-                    help="comma-separated kernel families (default vadd,softmax,matmul,rowstats; "
+    ap.add_argument("--only", default="vadd,softmax,matmul,linear_relu,rowstats",
+                    help="comma-separated kernel families (default vadd,softmax,matmul,linear_relu,rowstats; "
                          "matmul brings every matmul_* kernel found)")
     ap.add_argument("--launcher", choices=("auto", "cupy", "ctypes"), default="auto",
                     help="cupy RawModule, or the driver API through ctypes (auto: cupy, else ctypes)")
