@@ -1183,24 +1183,56 @@ private:
                                below(dst.cols), 0);
         cpAsync(l, sharedElementPtr(l, dst.base, at, dst.elem), linear);
       });
+      // Blocks at the tensor's edges (or misaligned, or strided) are rare. With a few
+      // chunks per thread each goes by cp.async when it is in bounds, element by element
+      // otherwise. With many, the copy is element by element in loops whose trip counts
+      // the optimiser cannot see, so they are neither unrolled nor hoisted into registers
+      // the fast path's MMAs need.
       b.setInsertionPointToStart(&ifOp.getElseRegion().front());
-      rounds([&](Location l, int64_t first) {
-        Value chunk = b.create<arith::AddIOp>(l, threadId, cst(l, first));
-        Value row = b.create<arith::DivUIOp>(l, chunk, cst(l, perRow));
-        Value col = b.create<arith::MulIOp>(l, b.create<arith::RemUIOp>(l, chunk, cst(l, perRow)),
-                                            cst(l, vec));
-        Value target = sharedElementPtr(l, dst.base, tileOffset(l, dst, row, col), dst.elem);
-        auto [fast, linear] = chunkFastPath(l, elem, desc, offsets, {row, col}, vec);
-        auto chunkIf = b.create<scf::IfOp>(l, TypeRange{}, fast, /*withElseRegion=*/true);
-        OpBuilder::InsertionGuard inner(b);
-        b.setInsertionPointToStart(&chunkIf.getThenRegion().front());
-        cpAsync(l, target, linear);
-        b.setInsertionPointToStart(&chunkIf.getElseRegion().front());
-        for (int64_t j = 0; j < vec; ++j) {
-          Value c = b.create<arith::AddIOp>(l, col, cst(l, j));
-          Value v = guardedLoad(b, l, op, desc, offsets, {row, c});
-          storeShared(b, l, dst.base, tileOffset(l, dst, row, c), v);
-        }
+      if (chunks <= 2 * threads) {
+        rounds([&](Location l, int64_t first) {
+          Value chunk = b.create<arith::AddIOp>(l, threadId, cst(l, first));
+          Value row = b.create<arith::DivUIOp>(l, chunk, cst(l, perRow));
+          Value col = b.create<arith::MulIOp>(l, b.create<arith::RemUIOp>(l, chunk, cst(l, perRow)),
+                                              cst(l, vec));
+          Value target = sharedElementPtr(l, dst.base, tileOffset(l, dst, row, col), dst.elem);
+          auto [fast, linear] = chunkFastPath(l, elem, desc, offsets, {row, col}, vec);
+          auto chunkIf = b.create<scf::IfOp>(l, TypeRange{}, fast, /*withElseRegion=*/true);
+          OpBuilder::InsertionGuard inner(b);
+          b.setInsertionPointToStart(&chunkIf.getThenRegion().front());
+          cpAsync(l, target, linear);
+          b.setInsertionPointToStart(&chunkIf.getElseRegion().front());
+          for (int64_t j = 0; j < vec; ++j) {
+            Value c = b.create<arith::AddIOp>(l, col, cst(l, j));
+            Value v = guardedLoad(b, l, op, desc, offsets, {row, c});
+            storeShared(b, l, dst.base, tileOffset(l, dst, row, c), v);
+          }
+        });
+        return;
+      }
+      auto loopOver = [&](Value lo, int64_t count, int64_t stepBy,
+                          function_ref<void(Value)> body) {
+        Value hi = b.create<LLVM::InlineAsmOp>(
+                        loc, b.getI32Type(), ValueRange{}, "mov.u32 $0, " + std::to_string(count) + ";",
+                        "=r", /*has_side_effects=*/false, /*is_align_stack=*/false,
+                        LLVM::tailcallkind::TailCallKind::None,
+                        LLVM::AsmDialectAttr::get(b.getContext(), LLVM::AsmDialect::AD_ATT),
+                        ArrayAttr())
+                       .getResult(0);
+        auto loop = b.create<scf::ForOp>(loc, lo, hi, cst(loc, stepBy));
+        OpBuilder::InsertionGuard g(b);
+        b.setInsertionPoint(loop.getBody()->getTerminator());
+        body(loop.getInductionVar());
+      };
+      loopOver(threadId, chunks, threads, [&](Value chunk) {
+        Value row = b.create<arith::DivUIOp>(loc, chunk, cst(loc, perRow));
+        Value col0 = b.create<arith::MulIOp>(loc, b.create<arith::RemUIOp>(loc, chunk, cst(loc, perRow)),
+                                             cst(loc, vec));
+        loopOver(cst(loc, 0), vec, 1, [&](Value j) {
+          Value col = b.create<arith::AddIOp>(loc, col0, j);
+          Value v = guardedLoad(b, loc, op, desc, offsets, {row, col});
+          storeShared(b, loc, dst.base, tileOffset(loc, dst, row, col), v);
+        });
       });
     }
   }
