@@ -28,6 +28,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/LLVMIR/ROCDLDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/IR/Builders.h"
@@ -89,6 +90,17 @@ struct SharedTile {
     return {};
   auto choice = swizzleSearch(*smem, {*writer, 8, 16}, {*reader, 8, 16});
   return choice ? choice->swizzle : Swizzle{};
+}
+
+/// The AMD atom of a TileLayout (1: MFMA 32x32x8, 2: WMMA 16x16x16; f16 and bf16 share
+/// the fragments) from the layout library's tables.
+const ::kiln::layout::MmaAtom &amdAtom(int64_t atom) {
+  static const std::vector<::kiln::layout::MmaAtom> atoms = ::kiln::layout::amdMmaAtoms();
+  llvm::StringRef name = atom == 1 ? "v_mfma_f32_32x32x8_f16" : "v_wmma_f32_16x16x16_f16";
+  for (const auto &a : atoms)
+    if (a.name == name)
+      return a;
+  llvm_unreachable("AMD atom missing from the layout library");
 }
 
 /// Lowers the body of one kernel into a gpu.func.
@@ -256,7 +268,7 @@ private:
   int64_t vecWidth(const Dist &d) const {
     unsigned bits = getElementBitWidth(d.type.getElementType());
     if (isMma(d))
-      return bits <= 64 ? 2 : 1;
+      return d.layout.atom == 0 && bits <= 64 ? 2 : 1;
     if (replicated(d))
       return 1;
     int64_t r = perThread(d), v = 1;
@@ -272,9 +284,48 @@ private:
     Value base = b.create<arith::MulIOp>(loc, threadId, cst(loc, v));
     return b.create<arith::AddIOp>(loc, base, cst(loc, (k / v) * threads * v + k % v));
   }
+  /// The tile index a thread-value layout gives this thread's lane (run time) and value
+  /// `v` (compile time): a CuTe layout is a sum over its modes, so the lane's part is the
+  /// lane split by the thread mode's shape times its strides.
+  Value tvIndex(Location loc, const ::kiln::layout::Layout &tv, int64_t v) {
+    Value lane = b.create<arith::RemUIOp>(loc, threadId, cst(loc, warpSize));
+    std::vector<int64_t> shape = ::kiln::layout::flattenToVector(tv[0].shape());
+    std::vector<int64_t> stride = ::kiln::layout::flattenToVector(tv[0].stride());
+    Value index = cst(loc, tv[1](v));
+    int64_t below = 1;
+    for (size_t i = 0; i < shape.size(); ++i) {
+      Value c = b.create<arith::RemUIOp>(
+          loc, b.create<arith::DivUIOp>(loc, lane, cst(loc, below)), cst(loc, shape[i]));
+      index = b.create<arith::AddIOp>(loc, index, b.create<arith::MulIOp>(loc, c, cst(loc, stride[i])));
+      below *= shape[i];
+    }
+    return index;
+  }
+
   /// Row-major coordinates (i32) of register k.
   SmallVector<Value> coordinates(Location loc, const Dist &d, int64_t k) {
     RankedTensorType t = d.type;
+    if (isMma(d) && d.layout.atom != 0) {
+      // Register k = (i * atomsN + j) * values + v: atom (i, j) of this wave's block, value
+      // v of the atom's C fragment (its TV layout gives m + atomM * n).
+      const auto &atom = amdAtom(d.layout.atom);
+      int64_t wm = t.getDimSize(0) / d.layout.warpsM, wn = t.getDimSize(1) / d.layout.warpsN;
+      int64_t values = atom.m * atom.n / atom.threads, atomsN = wn / atom.n;
+      int64_t a = k / values, v = k % values, i = a / atomsN, j = a % atomsN;
+      Value index = tvIndex(loc, atom.c, v);
+      Value m = b.create<arith::RemUIOp>(loc, index, cst(loc, atom.m));
+      Value n = b.create<arith::DivUIOp>(loc, index, cst(loc, atom.m));
+      Value warp = b.create<arith::DivUIOp>(loc, threadId, cst(loc, warpSize));
+      Value warpRow = b.create<arith::DivUIOp>(loc, warp, cst(loc, d.layout.warpsN));
+      Value warpCol = b.create<arith::RemUIOp>(loc, warp, cst(loc, d.layout.warpsN));
+      Value row = b.create<arith::AddIOp>(
+          loc, b.create<arith::MulIOp>(loc, warpRow, cst(loc, wm)),
+          b.create<arith::AddIOp>(loc, m, cst(loc, i * atom.m)));
+      Value col = b.create<arith::AddIOp>(
+          loc, b.create<arith::MulIOp>(loc, warpCol, cst(loc, wn)),
+          b.create<arith::AddIOp>(loc, n, cst(loc, j * atom.n)));
+      return {row, col};
+    }
     if (isMma(d)) {
       // Register k = ((i * atomsN + j) * 4 + c): atom (i, j) of this warp's block,
       // fragment value c at row g + 8 * (c / 2), column 2 * (lane % 4) + c % 2.
@@ -1457,9 +1508,90 @@ private:
     return success();
   }
 
+  /// Dot on AMD matrix cores (MFMA 32x32x8 on CDNA, WMMA 16x16x16 on RDNA3): operands
+  /// meet in LDS; for each K step every wave reads its A and B fragments element by
+  /// element at the places the atom's TV layouts give and issues one instruction per atom
+  /// of its block; the accumulator fragments stay in registers.
+  LogicalResult lowerDotAMD(DotOp op, const TileLayout &layout) {
+    Location loc = op.getLoc();
+    const auto &atom = amdAtom(layout.atom);
+    auto a = cast<RankedTensorType>(op.getA().getType());
+    Dist d{cast<RankedTensorType>(op.getType()), layout};
+    int64_t M = d.type.getDimSize(0), N = d.type.getDimSize(1), K = a.getDimSize(1);
+    int64_t wm = M / layout.warpsM, wn = N / layout.warpsN;
+    int64_t atomsM = wm / atom.m, atomsN = wn / atom.n, values = atom.m * atom.n / atom.threads;
+    int64_t items = atom.m * atom.k / atom.threads; // A (and B) elements per lane
+    if (layout.atom == 2)
+      items = atom.k; // WMMA: both half-waves hold whole rows
+    bool bf16 = a.getElementType().isBF16();
+    SharedTile sa = operandTile(op.getA(), false), sb = operandTile(op.getB(), false);
+    SmallVector<Value> acc = llvm::to_vector(regs(op.getAcc(), d));
+    Value warp = b.create<arith::DivUIOp>(loc, threadId, cst(loc, warpSize));
+    Value rowBase = b.create<arith::MulIOp>(
+        loc, b.create<arith::DivUIOp>(loc, warp, cst(loc, layout.warpsN)), cst(loc, wm));
+    Value colBase = b.create<arith::MulIOp>(
+        loc, b.create<arith::RemUIOp>(loc, warp, cst(loc, layout.warpsN)), cst(loc, wn));
+    Type lane16 = bf16 ? (Type)b.getI16Type() : b.getF16Type();
+    auto operandType = VectorType::get({items}, lane16);
+    auto accType = VectorType::get({values}, b.getF32Type());
+    // Fragment of A (rows) or B (columns) for atom row/column `block` at K step `kk`: item
+    // e is tile index idx = tv(lane, e) = mn + atomMN * k.
+    auto fragment = [&](const SharedTile &s, const ::kiln::layout::Layout &tv, bool isA,
+                        Value base, int64_t block, int64_t kk) {
+      int64_t mn = isA ? atom.m : atom.n;
+      Value frag = b.create<LLVM::PoisonOp>(loc, operandType);
+      for (int64_t e = 0; e < items; ++e) {
+        Value idx = tvIndex(loc, tv, e);
+        Value along = b.create<arith::AddIOp>(
+            loc, base, b.create<arith::AddIOp>(loc, b.create<arith::RemUIOp>(loc, idx, cst(loc, mn)),
+                                               cst(loc, block * mn)));
+        Value kIdx = b.create<arith::AddIOp>(
+            loc, b.create<arith::DivUIOp>(loc, idx, cst(loc, mn)), cst(loc, kk));
+        Value at = isA ? tileOffset(loc, s, along, kIdx) : tileOffset(loc, s, kIdx, along);
+        Value raw = loadShared(loc, s.base, at, s.elem);
+        if (!bf16)
+          raw = b.create<LLVM::BitcastOp>(loc, b.getF16Type(), raw);
+        frag = b.create<LLVM::InsertElementOp>(loc, frag, raw, cst(loc, e));
+      }
+      return frag;
+    };
+    for (int64_t kk = 0; kk < K; kk += atom.k) {
+      SmallVector<Value> fa, fb;
+      for (int64_t i = 0; i < atomsM; ++i)
+        fa.push_back(fragment(sa, atom.a, true, rowBase, i, kk));
+      for (int64_t j = 0; j < atomsN; ++j)
+        fb.push_back(fragment(sb, atom.b, false, colBase, j, kk));
+      for (int64_t i = 0; i < atomsM; ++i)
+        for (int64_t j = 0; j < atomsN; ++j) {
+          int64_t first = (i * atomsN + j) * values;
+          Value c = b.create<LLVM::PoisonOp>(loc, accType);
+          for (int64_t v = 0; v < values; ++v)
+            c = b.create<LLVM::InsertElementOp>(loc, c, acc[first + v], cst(loc, v));
+          Value r;
+          if (layout.atom == 1) {
+            SmallVector<Value> args{fa[i], fb[j], c, cst(loc, 0), cst(loc, 0), cst(loc, 0)};
+            r = bf16 ? b.create<ROCDL::mfma_f32_32x32x8bf16_1k>(loc, accType, args).getResult()
+                     : b.create<ROCDL::mfma_f32_32x32x8f16>(loc, accType, args).getResult();
+          } else {
+            r = bf16 ? b.create<ROCDL::wmma_f32_16x16x16_bf16>(loc, accType, fa[i], fb[j], c)
+                           .getResult()
+                     : b.create<ROCDL::wmma_f32_16x16x16_f16>(loc, accType, fa[i], fb[j], c)
+                           .getResult();
+          }
+          for (int64_t v = 0; v < values; ++v)
+            acc[first + v] = b.create<LLVM::ExtractElementOp>(loc, r, cst(loc, v));
+        }
+    }
+    tiles[op] = acc;
+    return success();
+  }
+
   LogicalResult lowerDot(DotOp op) {
-    if (auto layout = layouts.dotLayout(op))
+    if (auto layout = layouts.dotLayout(op)) {
+      if (layout->atom != 0)
+        return lowerDotAMD(op, *layout);
       return layout->warpgroup ? lowerDotWgmma(op, *layout) : lowerDotMMA(op, *layout);
+    }
     Location loc = op.getLoc();
     auto a = cast<RankedTensorType>(op.getA().getType());
     auto bt = cast<RankedTensorType>(op.getB().getType());
@@ -1847,8 +1979,10 @@ struct KilnLowerToGPUPass : mlir::kiln::impl::KilnLowerToGPUBase<KilnLowerToGPUP
                                     << warpSize << ")";
       return signalPassFailure();
     }
-    if (!mma.empty() && mma != "nvidia-m16n8k16" && mma != "nvidia-wgmma") {
-      module.emitError("unknown MMA atom '") << mma << "' (known: nvidia-m16n8k16, nvidia-wgmma)";
+    if (!mma.empty() && mma != "nvidia-m16n8k16" && mma != "nvidia-wgmma" && mma != "amd-mfma" &&
+        mma != "amd-wmma") {
+      module.emitError("unknown MMA atom '")
+          << mma << "' (known: nvidia-m16n8k16, nvidia-wgmma, amd-mfma, amd-wmma)";
       return signalPassFailure();
     }
     if (stages < 1) {
@@ -1893,7 +2027,9 @@ struct KilnLowerToGPUPass : mlir::kiln::impl::KilnLowerToGPUBase<KilnLowerToGPUP
                                            b.getFunctionType(params, {}));
       func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), UnitAttr::get(ctx));
       func.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr({(int32_t)blockThreads, 1, 1}));
-      DistributionTarget target{blockThreads, warpSize, !mma.empty(), mma == "nvidia-wgmma"};
+      bool nvidia = mma == "nvidia-m16n8k16" || mma == "nvidia-wgmma";
+      DistributionTarget target{blockThreads, warpSize, nvidia, mma == "nvidia-wgmma",
+                                mma == "amd-mfma" ? 1 : mma == "amd-wmma" ? 2 : 0};
       KernelLowering lowering(func, kernel, target, kernel.getNumStages().value_or(stages),
                               dynamicShared);
       if (failed(lowering.lower(kernel)))

@@ -13,6 +13,27 @@ using namespace mlir::kiln::lowering;
 
 std::optional<TileLayout> mlir::kiln::lowering::mmaAccumulatorLayout(
     const DistributionTarget &target, RankedTensorType c, Type in, int64_t kDim) {
+  if (target.amdAtom != 0) {
+    // AMD: MFMA 32x32x8 (wave64) or WMMA 16x16x16 (wave32) blocks per wave.
+    int64_t am = target.amdAtom == 1 ? 32 : 16, ak = target.amdAtom == 1 ? 8 : 16;
+    if (c.getRank() != 2 || !c.getElementType().isF32() || !(in.isF16() || in.isBF16()) ||
+        kDim % ak != 0)
+      return std::nullopt;
+    int64_t m = c.getDimSize(0), n = c.getDimSize(1), waves = target.threads / target.warpSize;
+    std::optional<TileLayout> best;
+    int64_t bestCost = 0;
+    for (int64_t wm = 1; wm <= waves; wm *= 2) {
+      int64_t wn = waves / wm;
+      if (wm * wn != waves || m % (am * wm) != 0 || n % (am * wn) != 0)
+        continue;
+      int64_t cost = m / wm + n / wn;
+      if (!best || cost < bestCost) {
+        best = TileLayout{TileLayoutKind::MmaAccumulator, wm, wn, false, target.amdAtom};
+        bestCost = cost;
+      }
+    }
+    return best;
+  }
   if (!target.nvidiaMma || target.warpSize != 32 || c.getRank() != 2 ||
       !c.getElementType().isF32() || !(in.isF16() || in.isBF16()) || kDim % 16 != 0)
     return std::nullopt;
@@ -44,7 +65,7 @@ LayoutAssignment::LayoutAssignment(FuncOp kernel, const DistributionTarget &targ
   // dots read them (all warpgroup MMAs, or all ldmatrix).
   kernel.walk([&](LoadOp load) {
     auto t = load.getType();
-    if (t.getRank() != 2 || load->use_empty())
+    if (!target.nvidiaMma || t.getRank() != 2 || load->use_empty())
       return;
     std::optional<bool> warpgroup;
     for (OpOperand &use : load->getUses()) {

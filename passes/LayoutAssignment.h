@@ -39,16 +39,20 @@ struct TileLayout {
   /// N columns, the same fragments). Shared: stored for wgmma (64-column blocks, 128-byte
   /// swizzle) rather than for ldmatrix.
   bool warpgroup = false;
+  /// MmaAccumulator: the atom whose C fragments tile each warp's block: 0 NVIDIA
+  /// mma.sync m16n8k16, 1 AMD MFMA 32x32x8 (wave64), 2 AMD WMMA 16x16x16 (wave32).
+  int64_t atom = 0;
 
   static TileLayout blocked() { return {}; }
   bool operator==(const TileLayout &o) const {
     return kind == o.kind && warpsM == o.warpsM && warpsN == o.warpsN &&
-           warpgroup == o.warpgroup;
+           warpgroup == o.warpgroup && atom == o.atom;
   }
   bool operator!=(const TileLayout &o) const { return !(*this == o); }
   /// A small integer naming the layout (for caches).
   int64_t key() const {
-    return (int64_t(warpgroup) << 40) | (int64_t(kind) << 32) | (warpsM << 16) | warpsN;
+    return (atom << 44) | (int64_t(warpgroup) << 40) | (int64_t(kind) << 32) | (warpsM << 16) |
+           warpsN;
   }
 };
 
@@ -57,6 +61,7 @@ struct DistributionTarget {
   int64_t threads = 128, warpSize = 32;
   bool nvidiaMma = false;   ///< mma.sync m16n8k16, ldmatrix and cp.async (sm_80 and up)
   bool nvidiaWgmma = false; ///< wgmma.mma_async from shared memory (sm_90a)
+  int64_t amdAtom = 0;      ///< TileLayout::atom of AMD MFMA (1) or WMMA (2); 0 = none
 };
 
 /// The MMA layout for an accumulator of type `c` (rank 2, f32) with operands of `in`

@@ -13,6 +13,7 @@ namespace memref { class MemRefDialect; }
 namespace linalg { class LinalgDialect; }
 namespace LLVM { class LLVMDialect; }
 namespace NVVM { class NVVMDialect; }
+namespace ROCDL { class ROCDLDialect; }
 namespace math { class MathDialect; }
 namespace scf { class SCFDialect; }
 namespace tensor { class TensorDialect; }
