@@ -1184,6 +1184,19 @@ private:
       src = b.create<LLVM::AddrSpaceCastOp>(l, globalType, src);
       b.create<NVVM::CpAsyncOp>(l, target, src, 16, NVVM::LoadCacheModifierKind::CG, Value());
     };
+    // Chunk c sits at row c / perRow, columns vec * (c % perRow) + [0, vec).
+    auto place = [&](Location l, Value chunk) -> std::pair<Value, Value> {
+      return {b.create<arith::DivUIOp>(l, chunk, cst(l, perRow)),
+              b.create<arith::MulIOp>(l, b.create<arith::RemUIOp>(l, chunk, cst(l, perRow)),
+                                      cst(l, vec))};
+    };
+    // Linear element index (i64) of block element (row, col), inside the tensor.
+    auto linearOf = [&](Location l, Value row, Value col) -> Value {
+      return b.create<arith::AddIOp>(
+          l, b.create<arith::MulIOp>(l, toI64(b, l, b.create<arith::AddIOp>(l, offsets[0], row)),
+                                     desc.strides[0]),
+          toI64(b, l, b.create<arith::AddIOp>(l, offsets[1], col)));
+    };
     // For round `first` (chunk t + first): `body` under "this thread has a chunk".
     auto rounds = [&](function_ref<void(Location, int64_t)> body) {
       for (int64_t first = 0; first < chunks; first += threads) {
@@ -1207,24 +1220,14 @@ private:
       b.setInsertionPointToStart(&ifOp.getThenRegion().front());
       bool evenRounds = threads % perRow == 0;
       int64_t rowsPerRound = evenRounds ? threads / perRow : 0;
-      Value tRow = b.create<arith::DivUIOp>(loc, threadId, cst(loc, perRow));
-      Value tCol = b.create<arith::MulIOp>(loc, b.create<arith::RemUIOp>(loc, threadId, cst(loc, perRow)),
-                                           cst(loc, vec));
-      Value base = b.create<arith::AddIOp>(
-          loc, b.create<arith::MulIOp>(loc, toI64(b, loc, b.create<arith::AddIOp>(loc, offsets[0], tRow)),
-                                       desc.strides[0]),
-          toI64(b, loc, b.create<arith::AddIOp>(loc, offsets[1], tCol)));
+      Value tRow, tCol;
+      std::tie(tRow, tCol) = place(loc, threadId);
+      Value base = linearOf(loc, tRow, tCol);
       rounds([&](Location l, int64_t first) {
         if (!evenRounds) {
-          Value chunk = b.create<arith::AddIOp>(l, threadId, cst(l, first));
-          Value row = b.create<arith::DivUIOp>(l, chunk, cst(l, perRow));
-          Value col = b.create<arith::MulIOp>(l, b.create<arith::RemUIOp>(l, chunk, cst(l, perRow)),
-                                              cst(l, vec));
-          Value linear = b.create<arith::AddIOp>(
-              l, b.create<arith::MulIOp>(l, toI64(b, l, b.create<arith::AddIOp>(l, offsets[0], row)),
-                                         desc.strides[0]),
-              toI64(b, l, b.create<arith::AddIOp>(l, offsets[1], col)));
-          cpAsync(l, sharedElementPtr(l, dst.base, tileOffset(l, dst, row, col), dst.elem), linear);
+          auto [row, col] = place(l, b.create<arith::AddIOp>(l, threadId, cst(l, first)));
+          cpAsync(l, sharedElementPtr(l, dst.base, tileOffset(l, dst, row, col), dst.elem),
+                  linearOf(l, row, col));
           return;
         }
         int64_t rowStep = first / threads * rowsPerRound;
@@ -1242,10 +1245,8 @@ private:
       b.setInsertionPointToStart(&ifOp.getElseRegion().front());
       if (chunks <= 2 * threads) {
         rounds([&](Location l, int64_t first) {
-          Value chunk = b.create<arith::AddIOp>(l, threadId, cst(l, first));
-          Value row = b.create<arith::DivUIOp>(l, chunk, cst(l, perRow));
-          Value col = b.create<arith::MulIOp>(l, b.create<arith::RemUIOp>(l, chunk, cst(l, perRow)),
-                                              cst(l, vec));
+          Value row, col;
+          std::tie(row, col) = place(l, b.create<arith::AddIOp>(l, threadId, cst(l, first)));
           Value target = sharedElementPtr(l, dst.base, tileOffset(l, dst, row, col), dst.elem);
           auto [fast, linear] = chunkFastPath(l, elem, desc, offsets, {row, col}, vec);
           auto chunkIf = b.create<scf::IfOp>(l, TypeRange{}, fast, /*withElseRegion=*/true);
@@ -1276,9 +1277,8 @@ private:
         body(loop.getInductionVar());
       };
       loopOver(threadId, chunks, threads, [&](Value chunk) {
-        Value row = b.create<arith::DivUIOp>(loc, chunk, cst(loc, perRow));
-        Value col0 = b.create<arith::MulIOp>(loc, b.create<arith::RemUIOp>(loc, chunk, cst(loc, perRow)),
-                                             cst(loc, vec));
+        Value row, col0;
+        std::tie(row, col0) = place(loc, chunk);
         loopOver(cst(loc, 0), vec, 1, [&](Value j) {
           Value col = b.create<arith::AddIOp>(loc, col0, j);
           Value v = guardedLoad(b, loc, op, desc, offsets, {row, col});

@@ -57,7 +57,6 @@ LogicalResult lowerToNVVM(ModuleOp module, const TargetOptions &options,
 }
 
 FailureOr<std::string> serialize(ModuleOp module, const TargetOptions &options, bool ptx) {
-  OwningOpRef<ModuleOp> copy = module.clone();
   std::string toolkit = options.toolkit.empty() ? defaultToolkitPath() : options.toolkit;
   if (!ptx) {
     SmallString<256> ptxas(toolkit);
@@ -66,22 +65,7 @@ FailureOr<std::string> serialize(ModuleOp module, const TargetOptions &options, 
       return module.emitError("ptxas not found at ")
              << ptxas << "; set CUDA_HOME to a CUDA toolkit, or emit PTX only";
   }
-  PassManager pm(module.getContext());
-  GpuModuleToBinaryPassOptions binary;
-  binary.toolkitPath = toolkit;
-  binary.compilationTarget = ptx ? "isa" : "bin";
-  pm.addPass(createGpuModuleToBinaryPass(binary));
-  if (failed(pm.run(*copy)))
-    return failure();
-  std::string result;
-  copy->walk([&](gpu::BinaryOp binaryOp) {
-    for (Attribute object : binaryOp.getObjects())
-      if (auto obj = dyn_cast<gpu::ObjectAttr>(object))
-        result = obj.getObject().str();
-  });
-  if (result.empty())
-    return module.emitError("the NVIDIA pipeline produced no binary");
-  return result;
+  return target::serializeGPUModule(module, ptx ? "isa" : "bin", toolkit);
 }
 
 void registerNVIDIAPipeline() {
