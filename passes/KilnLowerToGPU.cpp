@@ -271,8 +271,11 @@ private:
       return d.layout.atom == 0 && bits <= 64 ? 2 : 1;
     if (replicated(d))
       return 1;
+    // Up to 4 elements per run whatever the element type, so that tiles of one shape share
+    // the layout register for register (an elementwise op may mix f32, bf16 and i1
+    // tiles); that is one 16-byte access for 32-bit elements.
     int64_t r = perThread(d), v = 1;
-    while (v * 2 <= r && r % (v * 2) == 0 && v * 2 * bits <= 128)
+    while (v * 2 <= r && r % (v * 2) == 0 && v * 2 <= 4)
       v *= 2;
     return v;
   }
@@ -469,13 +472,16 @@ private:
     return fromStorage(b, loc, loadShared(loc, buf, linear, storage), elem);
   }
 
+  /// `v`'s registers in layout `d` (whose type may be another element type of the same
+  /// shape: an elementwise op's result).
   SmallVector<Value> convert(Value v, const Dist &d) {
     Location loc = v.getLoc();
     Value buf = toShared(loc, v);
+    Type elem = cast<RankedTensorType>(v.getType()).getElementType();
     SmallVector<Value> out;
     for (int64_t k = 0; k < perThread(d); ++k)
-      out.push_back(readShared(loc, buf, linearize(loc, d.type.getShape(), coordinates(loc, d, k)),
-                               d.type.getElementType()));
+      out.push_back(
+          readShared(loc, buf, linearize(loc, d.type.getShape(), coordinates(loc, d, k)), elem));
     return out;
   }
 
