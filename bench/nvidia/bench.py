@@ -741,6 +741,31 @@ class Checks:
             self.record("linear_relu", case, ok and cok, rel,
                         "; ".join(d for d in (detail, "" if cok else "canary overwritten") if d))
 
+    def attention(self, kernel, cases, tol=8e-3):
+        """O = softmax(Q K^T / sqrt(64)) V per head, bf16 in and out ([heads*n, 64] each):
+        the reference is float64 on the same bf16 inputs."""
+        torch = self.torch
+        for n, heads in cases:
+            case = "n=%d heads=%d" % (n, heads)
+            q, k, v = (self.randn(heads * n * 64).view(heads, n, 64).to(torch.bfloat16)
+                       for _ in range(3))
+            ref = torch.softmax(q.double() @ k.double().transpose(1, 2) / 8.0, dim=-1) @ v.double()
+            ob = torch.empty(heads * n * 64 + CANARY_ELEMS, dtype=torch.bfloat16, device="cuda")
+            ob.view(torch.int16).fill_(0x5EAD)
+            ob[:heads * n * 64].fill_(POISON)
+            try:
+                kernel.launch(q=q.cuda(), k=k.cuda(), v=v.cuda(), o=ob, n=n, heads=heads,
+                              scale=0.125)
+                torch.cuda.synchronize()
+            except Exception as e:
+                self.record("attention", case, False, detail="launch failed: %s" % e)
+                continue
+            host = ob.cpu()
+            ok, rel, detail = self.compare(host[:heads * n * 64].float().view(heads, n, 64), ref, tol)
+            cok = bool((host[heads * n * 64:].view(torch.int16) == 0x5EAD).all())
+            self.record("attention", case, ok and cok, rel,
+                        "; ".join(d for d in (detail, "" if cok else "canary overwritten") if d))
+
     def rowstats(self, kernel, cases, tol=1e-5):
         """Row sums and maxima, forward/reverse running sums of the first 16 columns and
         their transpose (check only, no timing)."""
@@ -1115,6 +1140,8 @@ def run_gpu(args):
     if "linear_relu" in kernels:
         checks.linear(kernels["linear_relu"], [(1, 1, 1), (31, 33, 17), (128, 128, 64),
                                                 (129, 257, 100), (300, 260, 1000)])
+    if "attention" in kernels:
+        checks.attention(kernels["attention"], [(1, 1), (63, 2), (64, 1), (65, 3), (200, 2)])
     if "rowstats" in kernels:
         checks.rowstats(kernels["rowstats"], [(1, 1), (15, 17), (16, 16), (17, 33), (100, 1000)])
     n_bad = sum(not r["ok"] for r in checks.results)
@@ -1280,6 +1307,36 @@ def run_gpu(args):
             del a, b, y, ref
             alive = context_alive(torch)
 
+        for heads, n in [(64, 4096), (256, 2048)] if "attention" in kernels else []:
+            if not alive:
+                break
+            log("\n== attention %d heads x n=%d, D=64, bf16 (full)" % (heads, n))
+            k = kernels["attention"]
+            q, kk_, v = (torch.randn(heads, n, 64, device="cuda").to(torch.bfloat16) for _ in range(3))
+            o = torch.empty_like(q)
+            flops = 4.0 * heads * n * n * 64
+            ref = torch.nn.functional.scaled_dot_product_attention(
+                q.float().unsqueeze(0), kk_.float().unsqueeze(0), v.float().unsqueeze(0)).squeeze(0).double()
+            last = []
+
+            def sdpa():
+                last[:] = [torch.nn.functional.scaled_dot_product_attention(
+                    q.unsqueeze(0), kk_.unsqueeze(0), v.unsqueeze(0))]
+            peers = {"torch": peer("torch", sdpa, None,
+                                   lambda: rel_l2(torch, last[0].squeeze(0).float(), ref))}
+            mine = ours(lambda: k.launch(q=q, k=kk_, v=v, o=o, n=n, heads=heads, scale=0.125),
+                        None, lambda: o.fill_(POISON), lambda: rel_l2(torch, o.float(), ref), 1e-2)
+            for entry in [mine] + list(peers.values()):
+                if "ms" in entry:
+                    entry["tflops"] = _r(flops / (entry["ms"] * 1e-3) / 1e12)
+            if "error" in mine:
+                failed.append("attention %dx%d" % (heads, n))
+            doc["cases"].append({"family": "attention", "case": "%dx%d D64 bf16" % (heads, n),
+                                 "ours": mine, "peers": peers})
+            save()
+            del q, kk_, v, o, ref
+            alive = context_alive(torch)
+
         if "softmax" in kernels and alive:
             shapes = [(32768, 4096, False), (4096, 32768, False)]
             if not args.no_long_rows:
@@ -1363,8 +1420,8 @@ def main(argv=None):
     ap.add_argument("--out", default="out", help="results directory (JSON, PNG, table.txt)")
     ap.add_argument("--sanitize", action="store_true", help="only the small correctness checks")
     ap.add_argument("--self-test", action="store_true", help="unit checks; no GPU, standard library only")
-    ap.add_argument("--only", default="vadd,softmax,matmul,linear_relu,rowstats",
-                    help="comma-separated kernel families (default vadd,softmax,matmul,linear_relu,rowstats; "
+    ap.add_argument("--only", default="vadd,softmax,matmul,linear_relu,attention,rowstats",
+                    help="comma-separated kernel families (default vadd,softmax,matmul,linear_relu,attention,rowstats; "
                          "matmul brings every matmul_* kernel found)")
     ap.add_argument("--launcher", choices=("auto", "cupy", "ctypes"), default="auto",
                     help="cupy RawModule, or the driver API through ctypes (auto: cupy, else ctypes)")
