@@ -1015,10 +1015,73 @@ private:
     return loop.getResult(0);
   }
 
+  /// Row reduction of an MMA accumulator tile (NVIDIA fragments): a row's elements sit
+  /// in one quad of lanes per warp column, so each thread combines its registers of a
+  /// row, the quad combines by shuffles, and the warps along N meet in shared memory.
+  /// Built-in combiners only (they reassociate).
+  LogicalResult lowerRowReduceMMA(ReduceOp op, const Dist &src) {
+    Location loc = op.getLoc();
+    auto in = src.type;
+    Type elem = in.getElementType();
+    int64_t M = in.getDimSize(0), N = in.getDimSize(1);
+    int64_t wm = M / src.layout.warpsM, wn = N / src.layout.warpsN;
+    int64_t atomsM = wm / 16, atomsN = wn / 8, warpsN = src.layout.warpsN;
+    auto combine = [&](Value a, Value x) {
+      return applyCombiner(b, loc, op.getKind(), op.getCombiner(), a, x);
+    };
+    ArrayRef<Value> values = regs(op.getInput(), src);
+    SmallVector<Value> partial = llvm::to_vector(values); // copied: maps may grow
+    Value buf = sharedAlloc(loc, warpsN * M * 4, false);
+    Value lane = b.create<arith::RemUIOp>(loc, threadId, cst(loc, 32));
+    Value warp = b.create<arith::DivUIOp>(loc, threadId, cst(loc, 32));
+    Value warpRow = b.create<arith::DivUIOp>(loc, warp, cst(loc, warpsN));
+    Value warpCol = b.create<arith::RemUIOp>(loc, warp, cst(loc, warpsN));
+    Value g = b.create<arith::DivUIOp>(loc, lane, cst(loc, 4));
+    Value quadLead = b.create<arith::CmpIOp>(
+        loc, arith::CmpIPredicate::eq, b.create<arith::RemUIOp>(loc, lane, cst(loc, 4)), cst(loc, 0));
+    for (int64_t i = 0; i < atomsM; ++i)
+      for (int64_t h = 0; h < 2; ++h) {
+        Value acc;
+        for (int64_t j = 0; j < atomsN; ++j)
+          for (int64_t c = 2 * h; c < 2 * h + 2; ++c) {
+            Value x = partial[(i * atomsN + j) * 4 + c];
+            acc = acc ? combine(acc, x) : x;
+          }
+        for (int32_t offset : {1, 2})
+          acc = combine(acc, b.create<gpu::ShuffleOp>(loc, acc, offset, 32, gpu::ShuffleMode::XOR)
+                                 .getShuffleResult());
+        Value row = b.create<arith::AddIOp>(
+            loc, b.create<arith::MulIOp>(loc, warpRow, cst(loc, wm)),
+            b.create<arith::AddIOp>(loc, g, cst(loc, i * 16 + 8 * h)));
+        Value at = b.create<arith::AddIOp>(
+            loc, b.create<arith::MulIOp>(loc, warpCol, cst(loc, M)), row);
+        whenTrue(b, loc, quadLead, [&](OpBuilder &bb, Location l) { storeShared(bb, l, buf, at, acc); });
+      }
+    b.create<gpu::BarrierOp>(loc);
+    Dist d = distOf(op);
+    SmallVector<Value> out;
+    for (int64_t k = 0; k < perThread(d); ++k) {
+      Value row = linearIndex(loc, d, k);
+      Value acc = loadShared(loc, buf, row, elem);
+      for (int64_t w = 1; w < warpsN; ++w)
+        acc = combine(acc, loadShared(loc, buf, b.create<arith::AddIOp>(loc, row, cst(loc, w * M)), elem));
+      out.push_back(acc);
+    }
+    tiles[op] = out;
+    return success();
+  }
+
   LogicalResult lowerReduceAxis(ReduceOp op) {
     Location loc = op.getLoc();
     auto in = cast<RankedTensorType>(op.getInput().getType());
     int64_t axis = op.getAxis();
+    if (!splatScalars.count(op.getInput()) && isa<RankedTensorType>(op.getType())) {
+      Dist src = distOf(op.getInput());
+      if (isMma(src) && src.layout.atom == 0 && axis == 1 && op.getKind() &&
+          in.getElementType().getIntOrFloatBitWidth() == 32 &&
+          layouts.layoutOf(op).kind == TileLayoutKind::Blocked)
+        return lowerRowReduceMMA(op, src);
+    }
     Value buf = toShared(loc, op.getInput());
     Value zero = cst(loc, 0), one = cst(loc, 1), n = cst(loc, in.getDimSize(axis));
     auto outType = dyn_cast<RankedTensorType>(op.getType());

@@ -185,3 +185,33 @@ kiln.func @kloop(%a: !kiln.ptr<bf16>, %b: !kiln.ptr<bf16>, %c: !kiln.ptr<f32>, %
   %old = kiln.atomic_add %out, %sum : !kiln.ptr<f32>, f32 -> f32
   kiln.return
 }
+
+// -----
+
+// A row reduction of an accumulator tile stays in registers: each thread combines its
+// registers of a row, the quad of lanes sharing the row combines by shuffles (xor 1, 2),
+// and the two warp columns meet in shared memory.
+// MMA-LABEL: gpu.func @rowmax_mma
+// MMA: nvvm.mma.sync
+// MMA: arith.maximumf
+// MMA: gpu.shuffle xor %{{.*}}, %{{.*}}, %{{.*}} : f32
+// MMA: gpu.shuffle xor
+// MMA: llvm.store %{{.*}} : f32, !llvm.ptr<3>
+// MMA: gpu.barrier
+// MMA: llvm.load %{{.*}} : !llvm.ptr<3> -> f32
+// MMA: arith.maximumf
+// MMA-NOT: scf.for
+// MMA: gpu.return
+kiln.func @rowmax_mma(%x: bf16, %out: !kiln.ptr<f32>) {
+  %a = kiln.splat %x : tensor<32x32xbf16>
+  %zero = arith.constant 0.0 : f32
+  %c = kiln.splat %zero : tensor<32x32xf32>
+  %d = kiln.dot %a, %a, %c : tensor<32x32xbf16>, tensor<32x32xbf16> -> tensor<32x32xf32>
+  %m = kiln.reduce max %d {axis = 1 : i32} : tensor<32x32xf32> -> tensor<32xf32>
+  %n = arith.constant 32 : i64
+  %one = arith.constant 1 : i64
+  %c0 = arith.constant 0 : i32
+  %do = kiln.make_desc %out, [%n], [%one] : !kiln.ptr<f32> -> !kiln.desc<f32, 1>
+  kiln.store %do[%c0], %m : !kiln.desc<f32, 1>[i32], tensor<32xf32>
+  kiln.return
+}
