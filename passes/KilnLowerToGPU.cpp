@@ -2024,15 +2024,9 @@ private:
 
 } // namespace
 
-int64_t mlir::kiln::workgroupBytes(gpu::GPUFuncOp func) {
-  int64_t bytes = 0;
-  for (BlockArgument arg : func.getWorkgroupAttributions()) {
-    auto type = cast<MemRefType>(arg.getType());
-    bytes += type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
-  }
-  if (auto attr = func->getAttrOfType<IntegerAttr>(kSharedBytesAttr))
-    bytes += attr.getInt();
-  return bytes;
+int64_t mlir::kiln::sharedMemoryBytes(gpu::GPUFuncOp func) {
+  auto attr = func->getAttrOfType<IntegerAttr>(kSharedBytesAttr);
+  return attr ? attr.getInt() : 0;
 }
 
 namespace {
@@ -2103,7 +2097,7 @@ struct KilnLowerToGPUPass : mlir::kiln::impl::KilnLowerToGPUBase<KilnLowerToGPUP
                               dynamicShared);
       if (failed(lowering.lower(kernel)))
         return signalPassFailure();
-      int64_t shared = workgroupBytes(func);
+      int64_t shared = sharedMemoryBytes(func);
       int64_t limit = maxSharedBytes.getValue();
       if (shared > limit) {
         kernel.emitError("shared memory: kernel '")

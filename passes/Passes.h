@@ -26,7 +26,8 @@ class GPUFuncOp;
 namespace mlir::kiln {
 
 /// Bytes of workgroup (shared) memory a kernel produced by kiln-lower-to-gpu declares.
-int64_t workgroupBytes(gpu::GPUFuncOp func);
+/// The shared memory a kernel kiln-lower-to-gpu made uses (its kiln.shared_memory_bytes).
+int64_t sharedMemoryBytes(gpu::GPUFuncOp func);
 
 #define GEN_PASS_DECL
 #include "passes/Passes.h.inc"

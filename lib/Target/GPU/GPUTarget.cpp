@@ -66,12 +66,12 @@ LogicalResult distributeOverThreads(ModuleOp module, const GPUTarget &target, in
   addDistribution(pm, target, threads);
   if (failed(pm.run(module)))
     return failure();
-  // Record now: the vendor lowerings turn workgroup attributions into globals.
+  // Record now, from the distributed kernels.
   module.walk([&](gpu::GPUFuncOp func) {
     KernelResources r;
     r.name = func.getName().str();
     r.threads = func.getKnownBlockSize() ? (*func.getKnownBlockSize())[0] : threads;
-    r.sharedBytes = mlir::kiln::workgroupBytes(func);
+    r.sharedBytes = mlir::kiln::sharedMemoryBytes(func);
     resources.push_back(r);
   });
   return success();
