@@ -580,31 +580,17 @@ Expected<Stream> Device::createStream(bool nonBlocking) const {
   return Stream(state_, stream);
 }
 
-Stream::Stream(Stream &&other) noexcept
-    : device_(std::move(other.device_)), handle_(other.handle_) {
-  other.handle_ = nullptr;
-}
-Stream &Stream::operator=(Stream &&other) noexcept {
-  if (this != &other) {
-    release();
-    device_ = std::move(other.device_);
-    handle_ = other.handle_;
-    other.handle_ = nullptr;
-  }
-  return *this;
-}
-Stream::~Stream() { release(); }
-void Stream::release() {
-  if (handle_ && device_ && device_->makeCurrent())
-    device_->driver->cuStreamDestroy(static_cast<CUstream>(handle_));
-  handle_ = nullptr;
+void detail::destroyStream(DeviceState &device, void *stream) {
+  if (device.makeCurrent())
+    device.driver->cuStreamDestroy(static_cast<CUstream>(stream));
 }
 
 Status Stream::synchronize() const {
-  if (Status s = device_->makeCurrent(); !s)
+  if (Status s = own_.device->makeCurrent(); !s)
     return s;
-  return device_->driver->check(device_->driver->cuStreamSynchronize(static_cast<CUstream>(handle_)),
-                                "cuStreamSynchronize", "synchronising a stream");
+  Driver *drv = own_.device->driver;
+  return drv->check(drv->cuStreamSynchronize(static_cast<CUstream>(own_.handle)),
+                    "cuStreamSynchronize", "synchronising a stream");
 }
 
 Expected<Event> Device::createEvent(bool enableTiming) const {
@@ -619,52 +605,39 @@ Expected<Event> Device::createEvent(bool enableTiming) const {
   return Event(state_, event);
 }
 
-Event::Event(Event &&other) noexcept : device_(std::move(other.device_)), handle_(other.handle_) {
-  other.handle_ = nullptr;
-}
-Event &Event::operator=(Event &&other) noexcept {
-  if (this != &other) {
-    release();
-    device_ = std::move(other.device_);
-    handle_ = other.handle_;
-    other.handle_ = nullptr;
-  }
-  return *this;
-}
-Event::~Event() { release(); }
-void Event::release() {
-  if (handle_ && device_ && device_->makeCurrent())
-    device_->driver->cuEventDestroy(static_cast<CUevent>(handle_));
-  handle_ = nullptr;
+void detail::destroyEvent(DeviceState &device, void *event) {
+  if (device.makeCurrent())
+    device.driver->cuEventDestroy(static_cast<CUevent>(event));
 }
 
 Status Event::record(const Stream *stream) {
-  if (Status s = device_->makeCurrent(); !s)
+  if (Status s = own_.device->makeCurrent(); !s)
     return s;
-  return device_->driver->check(
-      device_->driver->cuEventRecord(static_cast<CUevent>(handle_), streamHandle(stream)),
+  return own_.device->driver->check(
+      own_.device->driver->cuEventRecord(static_cast<CUevent>(own_.handle), streamHandle(stream)),
       "cuEventRecord", "recording an event");
 }
 
 Status Event::synchronize() const {
-  if (Status s = device_->makeCurrent(); !s)
+  if (Status s = own_.device->makeCurrent(); !s)
     return s;
-  return device_->driver->check(device_->driver->cuEventSynchronize(static_cast<CUevent>(handle_)),
-                                "cuEventSynchronize", "waiting for an event");
+  Driver *drv = own_.device->driver;
+  return drv->check(drv->cuEventSynchronize(static_cast<CUevent>(own_.handle)),
+                    "cuEventSynchronize", "waiting for an event");
 }
 
 Expected<float> Event::elapsedMilliseconds(const Event &start, const Event &end) {
-  if (!start.handle_ || !end.handle_)
+  if (!start.own_.handle || !end.own_.handle)
     return Status::error(ErrorCode::InvalidArgument, "elapsed time of a moved-from event");
-  if (start.device_ != end.device_ &&
-      start.device_->context != end.device_->context)
+  if (start.own_.device != end.own_.device &&
+      start.own_.device->context != end.own_.device->context)
     return Status::error(ErrorCode::InvalidArgument, "elapsed time between events of two devices");
-  if (Status s = start.device_->makeCurrent(); !s)
+  if (Status s = start.own_.device->makeCurrent(); !s)
     return s;
   float ms = 0;
-  Status s = start.device_->driver->check(
-      start.device_->driver->cuEventElapsedTime(&ms, static_cast<CUevent>(start.handle_),
-                                                static_cast<CUevent>(end.handle_)),
+  Status s = start.own_.device->driver->check(
+      start.own_.device->driver->cuEventElapsedTime(&ms, static_cast<CUevent>(start.own_.handle),
+                                                static_cast<CUevent>(end.own_.handle)),
       "cuEventElapsedTime", "measuring the time between two events");
   if (!s)
     return s;

@@ -245,6 +245,33 @@ namespace detail {
 struct DeviceState;
 struct ModuleState;
 struct KernelState;
+
+/// A driver object owned together with its device's state: move-only, freed by
+/// `Destroy` (with the device's context current) when dropped.
+template <void (*Destroy)(DeviceState &, void *)>
+struct Owned {
+  Owned(std::shared_ptr<DeviceState> d, void *h) : device(std::move(d)), handle(h) {}
+  Owned(Owned &&o) noexcept : device(std::move(o.device)), handle(o.handle) { o.handle = nullptr; }
+  Owned &operator=(Owned &&o) noexcept {
+    if (this != &o) {
+      reset();
+      device = std::move(o.device);
+      handle = o.handle;
+      o.handle = nullptr;
+    }
+    return *this;
+  }
+  ~Owned() { reset(); }
+  void reset() {
+    if (handle && device)
+      Destroy(*device, handle);
+    handle = nullptr;
+  }
+  std::shared_ptr<DeviceState> device;
+  void *handle = nullptr;
+};
+void destroyStream(DeviceState &device, void *stream);
+void destroyEvent(DeviceState &device, void *event);
 } // namespace detail
 
 /// A CUDA device with its primary context retained.
@@ -367,44 +394,28 @@ private:
 
 class Stream {
 public:
-  Stream(Stream &&other) noexcept;
-  Stream &operator=(Stream &&other) noexcept;
-  Stream(const Stream &) = delete;
-  Stream &operator=(const Stream &) = delete;
-  ~Stream();
-
   Status synchronize() const;
-  void *rawHandle() const { return handle_; } ///< CUstream.
+  void *rawHandle() const { return own_.handle; } ///< CUstream.
 
 private:
   friend class Device;
-  Stream(std::shared_ptr<detail::DeviceState> d, void *h) : device_(std::move(d)), handle_(h) {}
-  void release();
-  std::shared_ptr<detail::DeviceState> device_;
-  void *handle_ = nullptr;
+  Stream(std::shared_ptr<detail::DeviceState> d, void *h) : own_(std::move(d), h) {}
+  detail::Owned<detail::destroyStream> own_;
 };
 
 class Event {
 public:
-  Event(Event &&other) noexcept;
-  Event &operator=(Event &&other) noexcept;
-  Event(const Event &) = delete;
-  Event &operator=(const Event &) = delete;
-  ~Event();
-
   /// stream == nullptr: the legacy default stream.
   Status record(const Stream *stream = nullptr);
   Status synchronize() const;
   /// Milliseconds between two recorded, completed events (both created with timing).
   static Expected<float> elapsedMilliseconds(const Event &start, const Event &end);
-  void *rawHandle() const { return handle_; } ///< CUevent.
+  void *rawHandle() const { return own_.handle; } ///< CUevent.
 
 private:
   friend class Device;
-  Event(std::shared_ptr<detail::DeviceState> d, void *h) : device_(std::move(d)), handle_(h) {}
-  void release();
-  std::shared_ptr<detail::DeviceState> device_;
-  void *handle_ = nullptr;
+  Event(std::shared_ptr<detail::DeviceState> d, void *h) : own_(std::move(d), h) {}
+  detail::Owned<detail::destroyEvent> own_;
 };
 
 //===----------------------------------------------------------------------===//
