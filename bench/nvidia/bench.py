@@ -660,9 +660,37 @@ class Checks:
         return not problems, rel, "; ".join(problems)
 
     def canary_ok(self, buf, start):
-        tail = buf[start:].view(self.torch.int32).cpu()
-        bad = int((tail != CANARY_BITS).sum())
+        bits, view = self._canary(buf.dtype)
+        tail = buf[start:].view(view).cpu()
+        bad = int((tail != bits).sum())
         return bad == 0, "%d canary elements past the end overwritten" % bad
+
+    def _canary(self, dtype):
+        """Canary bit pattern and integer view for 4- or 2-byte elements."""
+        torch = self.torch
+        if dtype.itemsize == 2:
+            return CANARY_BITS >> 16, torch.int16
+        return CANARY_BITS, torch.int32
+
+    def checked_run(self, family, case, launch, ref, dtype, tol):
+        """Launches into a poisoned output of ref's size (canaries past its end), then
+        compares with the float64 reference and checks the canaries."""
+        torch = self.torch
+        n = ref.numel()
+        out = torch.empty(n + CANARY_ELEMS, dtype=dtype, device="cuda")
+        bits, view = self._canary(dtype)
+        out.view(view).fill_(bits)
+        out[:n].fill_(POISON)
+        try:
+            launch(out)
+            torch.cuda.synchronize()
+        except Exception as e:
+            self.record(family, case, False, detail="launch failed: %s" % e)
+            return
+        ok, rel, detail = self.compare(out[:n].cpu().float().view(ref.shape), ref, tol)
+        cok, cdetail = self.canary_ok(out, n)
+        self.record(family, case, ok and cok, rel,
+                    "; ".join(d for d in (detail, "" if cok else cdetail) if d))
 
     def vadd(self, kernel, ns, tol=1e-6):
         torch = self.torch
@@ -700,19 +728,9 @@ class Checks:
             a = self.randn(m * k).view(m, k).to(torch.bfloat16)
             b = self.randn(k * n).view(k, n).to(torch.bfloat16)
             ref = a.double() @ b.double()
-            cb = torch.empty(m * n + CANARY_ELEMS, dtype=torch.float32, device="cuda")
-            cb.view(torch.int32).fill_(CANARY_BITS)
-            cb[:m * n].fill_(POISON)
-            try:
-                kernel.launch(a=a.cuda(), b=b.cuda(), c=cb, M=m, N=n, K=k, lda=k, ldb=n, ldc=n)
-                torch.cuda.synchronize()
-            except Exception as e:
-                self.record(family, case, False, detail="launch failed: %s" % e)
-                continue
-            host = cb.cpu()
-            ok, rel, detail = self.compare(host[:m * n].view(m, n), ref, tol)
-            cok, cdetail = self.canary_ok(cb, m * n)
-            self.record(family, case, ok and cok, rel, "; ".join(d for d in (detail, "" if cok else cdetail) if d))
+            self.checked_run(family, case, lambda c: kernel.launch(
+                a=a.cuda(), b=b.cuda(), c=c, M=m, N=n, K=k, lda=k, ldb=n, ldc=n),
+                ref, torch.float32, tol)
 
     def linear(self, kernel, cases, tol=4e-3):
         """Y = relu(A B + bias) in bf16 (f32 accumulation): the reference is float64 on the
@@ -724,22 +742,9 @@ class Checks:
             b = self.randn(k * n).view(k, n).to(torch.bfloat16)
             bias = self.randn(n)
             ref = torch.relu(a.double() @ b.double() + bias.double())
-            yb = torch.empty(m * n + CANARY_ELEMS, dtype=torch.bfloat16, device="cuda")
-            yb.view(torch.int16).fill_(0x5EAD)
-            yb[:m * n].fill_(POISON)
-            try:
-                kernel.launch(a=a.cuda(), b=b.cuda(), bias=bias.cuda(), y=yb, M=m, N=n, K=k,
-                              lda=k, ldb=n, ldy=n)
-                torch.cuda.synchronize()
-            except Exception as e:
-                self.record("linear_relu", case, False, detail="launch failed: %s" % e)
-                continue
-            host = yb.cpu()
-            ok, rel, detail = self.compare(host[:m * n].float().view(m, n), ref, tol)
-            tail = host[m * n:].view(torch.int16)
-            cok = bool((tail == 0x5EAD).all())
-            self.record("linear_relu", case, ok and cok, rel,
-                        "; ".join(d for d in (detail, "" if cok else "canary overwritten") if d))
+            self.checked_run("linear_relu", case, lambda y: kernel.launch(
+                a=a.cuda(), b=b.cuda(), bias=bias.cuda(), y=y, M=m, N=n, K=k, lda=k, ldb=n, ldy=n),
+                ref, torch.bfloat16, tol)
 
     def attention(self, kernel, cases, tol=8e-3):
         """O = softmax(Q K^T / sqrt(64)) V per head, bf16 in and out ([heads*n, 64] each):
@@ -750,21 +755,9 @@ class Checks:
             q, k, v = (self.randn(heads * n * 64).view(heads, n, 64).to(torch.bfloat16)
                        for _ in range(3))
             ref = torch.softmax(q.double() @ k.double().transpose(1, 2) / 8.0, dim=-1) @ v.double()
-            ob = torch.empty(heads * n * 64 + CANARY_ELEMS, dtype=torch.bfloat16, device="cuda")
-            ob.view(torch.int16).fill_(0x5EAD)
-            ob[:heads * n * 64].fill_(POISON)
-            try:
-                kernel.launch(q=q.cuda(), k=k.cuda(), v=v.cuda(), o=ob, n=n, heads=heads,
-                              scale=0.125)
-                torch.cuda.synchronize()
-            except Exception as e:
-                self.record("attention", case, False, detail="launch failed: %s" % e)
-                continue
-            host = ob.cpu()
-            ok, rel, detail = self.compare(host[:heads * n * 64].float().view(heads, n, 64), ref, tol)
-            cok = bool((host[heads * n * 64:].view(torch.int16) == 0x5EAD).all())
-            self.record("attention", case, ok and cok, rel,
-                        "; ".join(d for d in (detail, "" if cok else "canary overwritten") if d))
+            self.checked_run("attention", case, lambda o: kernel.launch(
+                q=q.cuda(), k=k.cuda(), v=v.cuda(), o=o, n=n, heads=heads, scale=0.125),
+                ref, torch.bfloat16, tol)
 
     def rowstats(self, kernel, cases, tol=1e-5):
         """Row sums and maxima, forward/reverse running sums of the first 16 columns and
