@@ -29,6 +29,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/LLVMIR/ROCDLDialect.h"
+#include "mlir/Dialect/LLVMIR/XeVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/IR/Builders.h"
@@ -69,6 +70,16 @@ struct SharedTile {
   ::kiln::layout::Swizzle swizzle;
 };
 
+/// A dot-only load on Intel: nothing is read at the load; each dot reads its fragments
+/// with 2D block reads when `direct` (uniform i1) says the block-read rules hold for this
+/// tensor and offset, else lane by lane.
+struct BlockIOTile {
+  mutable LoadOp load;
+  SmallVector<Value> offsets;
+  Value direct;
+  Value widthBytes, height, pitchBytes; // i32, for the 2D block reads
+};
+
 /// The swizzle for a `rows` x `cols` tile of 16-bit elements written in 16-byte chunks
 /// (one per thread, row-major) and read by ldmatrix.x4, chosen by counting bank conflicts.
 ::kiln::layout::Swizzle ldmatrixSwizzle(int64_t rows, int64_t cols) {
@@ -92,15 +103,17 @@ struct SharedTile {
   return choice ? choice->swizzle : Swizzle{};
 }
 
-/// The AMD atom of a TileLayout (1: MFMA 32x32x8, 2: WMMA 16x16x16; f16 and bf16 share
-/// the fragments) from the layout library's tables.
-const ::kiln::layout::MmaAtom &amdAtom(int64_t atom) {
-  static const std::vector<::kiln::layout::MmaAtom> atoms = ::kiln::layout::amdMmaAtoms();
-  llvm::StringRef name = atom == 1 ? "v_mfma_f32_32x32x8_f16" : "v_wmma_f32_16x16x16_f16";
+/// The TV tables of a MatrixAtom (f16 and bf16 share the fragments) from the layout
+/// library.
+const ::kiln::layout::MmaAtom &matrixAtom(int64_t atom) {
+  static const std::vector<::kiln::layout::MmaAtom> atoms = ::kiln::layout::allMmaAtoms();
+  llvm::StringRef name = atom == kAmdMfma32x32x8    ? "v_mfma_f32_32x32x8_f16"
+                         : atom == kAmdWmma16x16x16 ? "v_wmma_f32_16x16x16_f16"
+                                                    : "dpas.8x16x16.f32.f16.f16";
   for (const auto &a : atoms)
     if (a.name == name)
       return a;
-  llvm_unreachable("AMD atom missing from the layout library");
+  llvm_unreachable("matrix atom missing from the layout library");
 }
 
 /// Lowers the body of one kernel into a gpu.func.
@@ -142,6 +155,7 @@ private:
   DenseMap<Value, SmallVector<Value>> tiles;
   DenseMap<Value, Value> splatScalars;
   DenseMap<Value, SharedTile> sharedTiles;
+  DenseMap<Value, BlockIOTile> blockIOTiles;
   DenseMap<Value, DescParts> descs;
   /// Registers of a tile converted to another layout, by (tile, layout key); dropped on
   /// leaving a region so no conversion is used outside the block it was made in.
@@ -311,7 +325,7 @@ private:
     if (isMma(d) && d.layout.atom != 0) {
       // Register k = (i * atomsN + j) * values + v: atom (i, j) of this wave's block, value
       // v of the atom's C fragment (its TV layout gives m + atomM * n).
-      const auto &atom = amdAtom(d.layout.atom);
+      const auto &atom = matrixAtom(d.layout.atom);
       int64_t wm = t.getDimSize(0) / d.layout.warpsM, wn = t.getDimSize(1) / d.layout.warpsN;
       int64_t values = atom.m * atom.n / atom.threads, atomsN = wn / atom.n;
       int64_t a = k / values, v = k % values, i = a / atomsN, j = a % atomsN;
@@ -743,6 +757,8 @@ private:
     Location loc = op.getLoc();
     if (layouts.layoutOf(op).kind == TileLayoutKind::Shared)
       return lowerSharedLoad(op);
+    if (layouts.layoutOf(op).kind == TileLayoutKind::BlockIO)
+      return lowerBlockIOLoad(op);
     Dist d = distOf(op);
     Type elem = d.type.getElementType();
     const DescParts &desc = descs[op.getDesc()];
@@ -1177,6 +1193,10 @@ private:
     Type elem = storageType(b, t.getElementType());
     if (warpgroup)
       return {base, rows, cols, 64, elem, ::kiln::layout::Swizzle::tryCreate(3, 3, 3).value()};
+    // AMD and Intel read fragments element by element: an unswizzled tile keeps each
+    // lane's addresses one register plus constant offsets.
+    if (!target.nvidiaMma)
+      return {base, rows, cols, cols, elem, ::kiln::layout::Swizzle{}};
     return {base, rows, cols, cols, elem, ldmatrixSwizzle(rows, cols)};
   }
   int64_t tileBytes(RankedTensorType t) {
@@ -1390,18 +1410,22 @@ private:
 
   /// A dot operand as a shared tile: a shared load's tile, or registers stored to scratch
   /// in the form the dot reads.
-  SharedTile operandTile(Value v, bool warpgroup) {
+  /// `transposed` stores a K x N operand as N x K (each column's K run contiguous).
+  SharedTile operandTile(Value v, bool warpgroup, bool transposed = false) {
     if (auto it = sharedTiles.find(v); it != sharedTiles.end())
       return it->second;
     Location loc = v.getLoc();
     auto t = cast<RankedTensorType>(v.getType());
-    SharedTile s = sharedTileFor(t, sharedAlloc(loc, tileBytes(t), false, 1024), warpgroup);
+    auto stored = transposed ? RankedTensorType::get({t.getDimSize(1), t.getDimSize(0)},
+                                                     t.getElementType())
+                             : t;
+    SharedTile s = sharedTileFor(stored, sharedAlloc(loc, tileBytes(t), false, 1024), warpgroup);
     Dist d = splatScalars.count(v) ? blocked(t) : distOf(v);
     ArrayRef<Value> values = regs(v, d);
     Value owner = ownerMask(loc, d);
     for (int64_t k = 0; k < perThread(d); ++k) {
       SmallVector<Value> c = coordinates(loc, d, k);
-      Value at = tileOffset(loc, s, c[0], c[1]);
+      Value at = transposed ? tileOffset(loc, s, c[1], c[0]) : tileOffset(loc, s, c[0], c[1]);
       Value raw = toStorage(b, loc, values[k]);
       whenTrue(b, loc, owner, [&](OpBuilder &bb, Location l) { storeShared(bb, l, s.base, at, raw); });
     }
@@ -1577,59 +1601,186 @@ private:
     return success();
   }
 
-  /// Dot on AMD matrix cores (MFMA 32x32x8 on CDNA, WMMA 16x16x16 on RDNA3): operands
-  /// meet in LDS; for each K step every wave reads its A and B fragments element by
-  /// element at the places the atom's TV layouts give and issues one instruction per atom
-  /// of its block; the accumulator fragments stay in registers.
-  LogicalResult lowerDotAMD(DotOp op, const TileLayout &layout) {
+  /// The 2D block read rules (cl_intel_subgroup_2d_block_io): a 64-byte aligned base,
+  /// unit-stride rows at least 64 bytes wide (a multiple of 4), a pitch that is a
+  /// multiple of 16 bytes no smaller than the width, sizes below 2^24, an even column
+  /// offset.
+  LogicalResult lowerBlockIOLoad(LoadOp op) {
     Location loc = op.getLoc();
-    const auto &atom = amdAtom(layout.atom);
+    const DescParts &desc = descs[op.getDesc()];
+    Type i64 = b.getI64Type(), i32 = b.getI32Type();
+    auto c64 = [&](int64_t v) { return intConst(b, loc, i64, v); };
+    auto cmp = [&](arith::CmpIPredicate p, Value x, Value y) {
+      return b.create<arith::CmpIOp>(loc, p, x, y).getResult();
+    };
+    auto all = [&](ArrayRef<Value> conds) {
+      Value r = conds.front();
+      for (Value c : conds.drop_front())
+        r = b.create<arith::AndIOp>(loc, r, c);
+      return r;
+    };
+    auto multipleOf = [&](Value x, int64_t m) {
+      return cmp(arith::CmpIPredicate::eq, b.create<arith::RemUIOp>(loc, x, c64(m)), c64(0));
+    };
+    BlockIOTile t{op, offsetsOf(op.getOffsets()), {}, {}, {}, {}};
+    Value width = b.create<arith::MulIOp>(loc, desc.shape[1], c64(2));
+    Value pitch = b.create<arith::MulIOp>(loc, desc.strides[0], c64(2));
+    Value base = b.create<LLVM::PtrToIntOp>(loc, i64, desc.base);
+    Value col = b.create<arith::ExtSIOp>(loc, i64, toI32(loc, t.offsets[1]));
+    Value limit = c64(int64_t(1) << 24);
+    t.direct = all({cmp(arith::CmpIPredicate::eq, desc.strides[1], c64(1)), multipleOf(base, 64),
+                    cmp(arith::CmpIPredicate::sge, width, c64(64)), multipleOf(width, 4),
+                    cmp(arith::CmpIPredicate::sle, width, limit),
+                    cmp(arith::CmpIPredicate::sge, pitch, width), multipleOf(pitch, 16),
+                    cmp(arith::CmpIPredicate::sle, pitch, limit),
+                    cmp(arith::CmpIPredicate::sle, desc.shape[0], limit),
+                    cmp(arith::CmpIPredicate::sge, desc.shape[0], c64(1)), multipleOf(col, 2)});
+    t.widthBytes = b.create<arith::TruncIOp>(loc, i32, width);
+    t.height = b.create<arith::TruncIOp>(loc, i32, desc.shape[0]);
+    t.pitchBytes = b.create<arith::TruncIOp>(loc, i32, pitch);
+    blockIOTiles.try_emplace(op.getResult(), std::move(t));
+    return success();
+  }
+
+  Value toI32(Location loc, Value v) {
+    Type i32 = b.getI32Type();
+    if (v.getType() == i32)
+      return v;
+    if (v.getType().isIndex())
+      return b.create<arith::IndexCastOp>(loc, i32, v);
+    return b.create<arith::TruncIOp>(loc, i32, v);
+  }
+
+  /// Dot on AMD matrix cores (MFMA 32x32x8 on CDNA, WMMA 16x16x16 on RDNA3) and Intel
+  /// DPAS (8x16x16): for each K step every wave reads its A and B fragments at the places
+  /// the atom's TV layouts give and issues one instruction per atom of its block; the
+  /// accumulator fragments stay in registers. Operands come from LDS/SLM element by
+  /// element, or on Intel straight from global memory with 2D block reads (A rows
+  /// 8r16x1c, B with the VNNI transform 16r16x1c: exactly DPAS's fragments).
+  LogicalResult lowerDotAtom(DotOp op, const TileLayout &layout) {
+    Location loc = op.getLoc();
+    const auto &atom = matrixAtom(layout.atom);
+    bool intel = layout.atom == kIntelDpas8x16x16;
     auto a = cast<RankedTensorType>(op.getA().getType());
     Dist d{cast<RankedTensorType>(op.getType()), layout};
     int64_t M = d.type.getDimSize(0), N = d.type.getDimSize(1), K = a.getDimSize(1);
     int64_t wm = M / layout.warpsM, wn = N / layout.warpsN;
     int64_t atomsM = wm / atom.m, atomsN = wn / atom.n, values = atom.m * atom.n / atom.threads;
-    int64_t items = atom.m * atom.k / atom.threads; // A (and B) elements per lane
-    if (layout.atom == 2)
-      items = atom.k; // WMMA: both half-waves hold whole rows
+    // A and B elements per lane (WMMA: both half-waves hold whole rows and columns).
+    int64_t itemsA = atom.m * atom.k / atom.threads, itemsB = atom.n * atom.k / atom.threads;
+    if (layout.atom == kAmdWmma16x16x16)
+      itemsA = itemsB = atom.k;
     bool bf16 = a.getElementType().isBF16();
-    SharedTile sa = operandTile(op.getA(), false), sb = operandTile(op.getB(), false);
+    // Each operand: a BlockIO load (Intel) or a shared tile.
+    auto source = [&](Value v) -> std::pair<const BlockIOTile *, SharedTile> {
+      if (auto it = blockIOTiles.find(v); it != blockIOTiles.end())
+        return {&it->second, SharedTile{}};
+      return {nullptr, operandTile(v, false, /*transposed=*/v == op.getB())};
+    };
+    std::pair<const BlockIOTile *, SharedTile> srcA = source(op.getA()), srcB = source(op.getB());
+    const BlockIOTile *ioA = srcA.first, *ioB = srcB.first;
+    SharedTile sa = srcA.second, sb = srcB.second;
     SmallVector<Value> acc = llvm::to_vector(regs(op.getAcc(), d));
     Value warp = b.create<arith::DivUIOp>(loc, threadId, cst(loc, warpSize));
     Value rowBase = b.create<arith::MulIOp>(
         loc, b.create<arith::DivUIOp>(loc, warp, cst(loc, layout.warpsN)), cst(loc, wm));
     Value colBase = b.create<arith::MulIOp>(
         loc, b.create<arith::RemUIOp>(loc, warp, cst(loc, layout.warpsN)), cst(loc, wn));
-    Type lane16 = bf16 ? (Type)b.getI16Type() : b.getF16Type();
-    auto operandType = VectorType::get({items}, lane16);
+    // Intel's DPAS takes 16-bit lanes as integers; AMD's f16 intrinsics take f16.
+    Type lane16 = bf16 || intel ? (Type)b.getI16Type() : b.getF16Type();
     auto accType = VectorType::get({values}, b.getF32Type());
     // Fragment of A (rows) or B (columns) for atom row/column `block` at K step `kk`: item
-    // e is tile index idx = tv(lane, e) = mn + atomMN * k.
-    auto fragment = [&](const SharedTile &s, const ::kiln::layout::Layout &tv, bool isA,
-                        Value base, int64_t block, int64_t kk) {
-      int64_t mn = isA ? atom.m : atom.n;
-      Value frag = b.create<LLVM::PoisonOp>(loc, operandType);
-      for (int64_t e = 0; e < items; ++e) {
+    // e is tile index idx = tv(lane, e) = mn + atomMN * k, read lane by lane.
+    auto gather = [&](const BlockIOTile *io, const SharedTile &s, const ::kiln::layout::Layout &tv,
+                      bool isA, Value base, int64_t block, int64_t kk) {
+      int64_t mn = isA ? atom.m : atom.n, items = isA ? itemsA : itemsB;
+      Value frag = b.create<LLVM::PoisonOp>(loc, VectorType::get({items}, lane16));
+      for (int64_t e = 0; e < items;) {
         Value idx = tvIndex(loc, tv, e);
         Value along = b.create<arith::AddIOp>(
             loc, base, b.create<arith::AddIOp>(loc, b.create<arith::RemUIOp>(loc, idx, cst(loc, mn)),
                                                cst(loc, block * mn)));
         Value kIdx = b.create<arith::AddIOp>(
             loc, b.create<arith::DivUIOp>(loc, idx, cst(loc, mn)), cst(loc, kk));
-        Value at = isA ? tileOffset(loc, s, along, kIdx) : tileOffset(loc, s, kIdx, along);
-        Value raw = loadShared(loc, s.base, at, s.elem);
-        if (!bf16)
-          raw = b.create<LLVM::BitcastOp>(loc, b.getF16Type(), raw);
+        // Shared tiles hold A as M x K and B as N x K: items whose value offsets step
+        // along K by one are one vector read (up to 16 bytes).
+        int64_t run = 1;
+        if (!io && s.swizzle.isIdentity() && tv[1](e) % mn == 0)
+          while (run < 8 && e + run < items && tv[1](e + run) == tv[1](e) + run * mn)
+            ++run;
+        run = llvm::bit_floor(uint64_t(run));
+        if (run > 1) {
+          Value at = tileOffset(loc, s, along, kIdx);
+          auto vecType = VectorType::get({run}, s.elem);
+          // Aligned when every lane's run starts at a multiple of `run` along K.
+          bool aligned = s.cols % run == 0 && kk % run == 0;
+          for (int64_t lane = 0; lane < atom.threads; ++lane)
+            aligned &= tv(lane + atom.threads * e) / mn % run == 0;
+          int64_t align = aligned ? 2 * run : 2;
+          Value v = b.create<LLVM::LoadOp>(loc, vecType, sharedElementPtr(loc, s.base, at, s.elem),
+                                           align);
+          for (int64_t r = 0; r < run; ++r) {
+            Value raw = b.create<LLVM::ExtractElementOp>(loc, v, cst(loc, r));
+            if (raw.getType() != lane16)
+              raw = b.create<LLVM::BitcastOp>(loc, lane16, raw);
+            frag = b.create<LLVM::InsertElementOp>(loc, frag, raw, cst(loc, e + r));
+          }
+          e += run;
+          continue;
+        }
+        Value row = isA ? along : kIdx, col = isA ? kIdx : along;
+        Value raw = io ? guardedLoad(b, loc, io->load, descs[io->load.getDesc()], io->offsets,
+                                     {row, col})
+                       : loadShared(loc, s.base, tileOffset(loc, s, along, kIdx), s.elem);
+        if (raw.getType() != lane16)
+          raw = b.create<LLVM::BitcastOp>(loc, lane16, raw);
         frag = b.create<LLVM::InsertElementOp>(loc, frag, raw, cst(loc, e));
+        ++e;
       }
       return frag;
+    };
+    // DPAS takes B's pairs along K packed in 32-bit lanes.
+    auto packB = [&](Value frag) -> Value {
+      auto v = cast<VectorType>(frag.getType());
+      return b.create<LLVM::BitcastOp>(loc, VectorType::get({v.getNumElements() / 2}, b.getI32Type()),
+                                       frag);
+    };
+    auto fragment = [&](bool isA, int64_t block, int64_t kk) -> Value {
+      const BlockIOTile *io = isA ? ioA : ioB;
+      const SharedTile &s = isA ? sa : sb;
+      const auto &tv = isA ? atom.a : atom.b;
+      Value base = isA ? rowBase : colBase;
+      if (!io) {
+        Value f = gather(nullptr, s, tv, isA, base, block, kk);
+        return intel && !isA ? packB(f) : f;
+      }
+      Type type = isA ? (Type)VectorType::get({itemsA}, b.getI16Type())
+                      : VectorType::get({itemsB / 2}, b.getI32Type());
+      auto ifOp = b.create<scf::IfOp>(loc, TypeRange{type}, io->direct, /*withElseRegion=*/true);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+      // x runs along columns, y along rows (elements), from the tensor's origin.
+      Value along = b.create<arith::AddIOp>(loc, base, cst(loc, block * (isA ? atom.m : atom.n)));
+      Value rowOff = toI32(loc, io->offsets[0]), colOff = toI32(loc, io->offsets[1]);
+      Value x = b.create<arith::AddIOp>(loc, colOff, isA ? cst(loc, kk) : along);
+      Value y = b.create<arith::AddIOp>(loc, rowOff, isA ? along : cst(loc, kk));
+      Value ptr = descs[io->load.getDesc()].base;
+      Value read = b.create<xevm::BlockLoad2dOp>(
+          loc, type, ptr, io->widthBytes, io->height, io->pitchBytes, x, y, /*elem_size=*/16,
+          /*tile_width=*/16, /*tile_height=*/isA ? atom.m : atom.k, /*v_blocks=*/1,
+          /*transpose=*/false, /*pack_register=*/!isA, xevm::LoadCacheControlAttr());
+      b.create<scf::YieldOp>(loc, read);
+      b.setInsertionPointToStart(&ifOp.getElseRegion().front());
+      Value f = gather(io, s, tv, isA, base, block, kk);
+      b.create<scf::YieldOp>(loc, isA ? f : packB(f));
+      return ifOp.getResult(0);
     };
     for (int64_t kk = 0; kk < K; kk += atom.k) {
       SmallVector<Value> fa, fb;
       for (int64_t i = 0; i < atomsM; ++i)
-        fa.push_back(fragment(sa, atom.a, true, rowBase, i, kk));
+        fa.push_back(fragment(true, i, kk));
       for (int64_t j = 0; j < atomsN; ++j)
-        fb.push_back(fragment(sb, atom.b, false, colBase, j, kk));
+        fb.push_back(fragment(false, j, kk));
       for (int64_t i = 0; i < atomsM; ++i)
         for (int64_t j = 0; j < atomsN; ++j) {
           int64_t first = (i * atomsN + j) * values;
@@ -1637,7 +1788,14 @@ private:
           for (int64_t v = 0; v < values; ++v)
             c = b.create<LLVM::InsertElementOp>(loc, c, acc[first + v], cst(loc, v));
           Value r;
-          if (layout.atom == 1) {
+          if (intel) {
+            auto in = bf16 ? xevm::ElemType::BF16 : xevm::ElemType::F16;
+            r = b.create<xevm::MMAOp>(
+                loc, accType, fa[i], fb[j], c,
+                xevm::MMAShapeAttr::get(b.getContext(), atom.m, atom.n, atom.k),
+                xevm::MMATypesAttr::get(b.getContext(), xevm::ElemType::F32, in, in,
+                                        xevm::ElemType::F32));
+          } else if (layout.atom == kAmdMfma32x32x8) {
             SmallVector<Value> args{fa[i], fb[j], c, cst(loc, 0), cst(loc, 0), cst(loc, 0)};
             r = bf16 ? b.create<ROCDL::mfma_f32_32x32x8bf16_1k>(loc, accType, args).getResult()
                      : b.create<ROCDL::mfma_f32_32x32x8f16>(loc, accType, args).getResult();
@@ -1658,7 +1816,7 @@ private:
   LogicalResult lowerDot(DotOp op) {
     if (auto layout = layouts.dotLayout(op)) {
       if (layout->atom != 0)
-        return lowerDotAMD(op, *layout);
+        return lowerDotAtom(op, *layout);
       return layout->warpgroup ? lowerDotWgmma(op, *layout) : lowerDotMMA(op, *layout);
     }
     Location loc = op.getLoc();
@@ -2043,9 +2201,9 @@ struct KilnLowerToGPUPass : mlir::kiln::impl::KilnLowerToGPUBase<KilnLowerToGPUP
       return signalPassFailure();
     }
     if (!mma.empty() && mma != "nvidia-m16n8k16" && mma != "nvidia-wgmma" && mma != "amd-mfma" &&
-        mma != "amd-wmma") {
+        mma != "amd-wmma" && mma != "intel-dpas") {
       module.emitError("unknown MMA atom '")
-          << mma << "' (known: nvidia-m16n8k16, nvidia-wgmma, amd-mfma, amd-wmma)";
+          << mma << "' (known: nvidia-m16n8k16, nvidia-wgmma, amd-mfma, amd-wmma, intel-dpas)";
       return signalPassFailure();
     }
     if (stages < 1) {
@@ -2091,8 +2249,15 @@ struct KilnLowerToGPUPass : mlir::kiln::impl::KilnLowerToGPUBase<KilnLowerToGPUP
       func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), UnitAttr::get(ctx));
       func.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr({(int32_t)blockThreads, 1, 1}));
       bool nvidia = mma == "nvidia-m16n8k16" || mma == "nvidia-wgmma";
-      DistributionTarget target{blockThreads, warpSize, nvidia, mma == "nvidia-wgmma",
-                                mma == "amd-mfma" ? 1 : mma == "amd-wmma" ? 2 : 0};
+      int64_t atom = mma == "amd-mfma"     ? kAmdMfma32x32x8
+                     : mma == "amd-wmma"   ? kAmdWmma16x16x16
+                     : mma == "intel-dpas" ? kIntelDpas8x16x16
+                                           : 0;
+      if (atom == kIntelDpas8x16x16 && warpSize != 16) {
+        module.emitError("intel-dpas needs sub-groups of 16 lanes (warp-size=16)");
+        return signalPassFailure();
+      }
+      DistributionTarget target{blockThreads, warpSize, nvidia, mma == "nvidia-wgmma", atom};
       KernelLowering lowering(func, kernel, target, kernel.getNumStages().value_or(stages),
                               dynamicShared);
       if (failed(lowering.lower(kernel)))

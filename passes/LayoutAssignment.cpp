@@ -11,24 +11,44 @@ using namespace mlir;
 using namespace mlir::kiln;
 using namespace mlir::kiln::lowering;
 
+/// Whether a load's padding is +0 (what a 2D block read fills outside the tensor).
+static bool isZeroPadding(TypedAttr padding) {
+  if (auto f = dyn_cast<FloatAttr>(padding))
+    return f.getValue().isPosZero();
+  if (auto i = dyn_cast<IntegerAttr>(padding))
+    return i.getValue().isZero();
+  return false;
+}
+
+AtomShape mlir::kiln::lowering::matrixAtomShape(int64_t atom) {
+  switch (atom) {
+  case kAmdMfma32x32x8:
+    return {32, 32, 8};
+  case kAmdWmma16x16x16:
+    return {16, 16, 16};
+  default:
+    return {8, 16, 16};
+  }
+}
+
 std::optional<TileLayout> mlir::kiln::lowering::mmaAccumulatorLayout(
     const DistributionTarget &target, RankedTensorType c, Type in, int64_t kDim) {
-  if (target.amdAtom != 0) {
-    // AMD: MFMA 32x32x8 (wave64) or WMMA 16x16x16 (wave32) blocks per wave.
-    int64_t am = target.amdAtom == 1 ? 32 : 16, ak = target.amdAtom == 1 ? 8 : 16;
+  if (target.atom != 0) {
+    // AMD and Intel: a grid of waves (sub-groups), each a block of whole atoms.
+    AtomShape s = matrixAtomShape(target.atom);
     if (c.getRank() != 2 || !c.getElementType().isF32() || !(in.isF16() || in.isBF16()) ||
-        kDim % ak != 0)
+        kDim % s.k != 0)
       return std::nullopt;
     int64_t m = c.getDimSize(0), n = c.getDimSize(1), waves = target.threads / target.warpSize;
     std::optional<TileLayout> best;
     int64_t bestCost = 0;
     for (int64_t wm = 1; wm <= waves; wm *= 2) {
       int64_t wn = waves / wm;
-      if (wm * wn != waves || m % (am * wm) != 0 || n % (am * wn) != 0)
+      if (wm * wn != waves || m % (s.m * wm) != 0 || n % (s.n * wn) != 0)
         continue;
       int64_t cost = m / wm + n / wn;
       if (!best || cost < bestCost) {
-        best = TileLayout{TileLayoutKind::MmaAccumulator, wm, wn, false, target.amdAtom};
+        best = TileLayout{TileLayoutKind::MmaAccumulator, wm, wn, false, target.atom};
         bestCost = cost;
       }
     }
@@ -62,10 +82,15 @@ std::optional<TileLayout> mlir::kiln::lowering::mmaAccumulatorLayout(
 LayoutAssignment::LayoutAssignment(FuncOp kernel, const DistributionTarget &target)
     : target(target) {
   // Loads read only as dot operands go straight to shared memory, stored the way their
-  // dots read them (all warpgroup MMAs, or all ldmatrix).
+  // dots read them (all warpgroup MMAs, or all ldmatrix); on Intel each dot reads them
+  // from global memory with 2D block reads (16-bit elements, zero padding).
   kernel.walk([&](LoadOp load) {
     auto t = load.getType();
-    if (!target.nvidiaMma || t.getRank() != 2 || load->use_empty())
+    bool intel = target.atom == kIntelDpas8x16x16;
+    if (!(target.nvidiaMma || intel) || t.getRank() != 2 || load->use_empty())
+      return;
+    if (intel && (getElementTypeOrSelf(t).getIntOrFloatBitWidth() != 16 ||
+                  (load.getPaddingAttr() && !isZeroPadding(load.getPaddingAttr()))))
       return;
     std::optional<bool> warpgroup;
     for (OpOperand &use : load->getUses()) {
@@ -75,7 +100,8 @@ LayoutAssignment::LayoutAssignment(FuncOp kernel, const DistributionTarget &targ
         return;
       warpgroup = l->warpgroup;
     }
-    layouts[load] = TileLayout{TileLayoutKind::Shared, 1, 1, *warpgroup};
+    layouts[load] = TileLayout{intel ? TileLayoutKind::BlockIO : TileLayoutKind::Shared, 1, 1,
+                               *warpgroup};
   });
   visitBlock(kernel.getBody().front());
   // A broadcast exchanges through shared memory anyway: it may as well produce the MMA

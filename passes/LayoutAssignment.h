@@ -5,8 +5,10 @@
 //  - MmaAccumulator: registers in the C fragment of the target's MMA atom, over a grid
 //    of warps, so a dot's accumulator never leaves registers across a K loop;
 //  - Shared: a swizzled shared-memory tile (a load whose only users are dot operands:
-//    copied global -> shared directly, asynchronously where the target can).
-// Anchors: dot results (MMA) and dot-only loads (Shared). Elementwise ops and loop-carried
+//    copied global -> shared directly, asynchronously where the target can);
+//  - BlockIO: a dot-only load nothing materialises; each dot reads its operand fragments
+//    straight from global memory (Intel 2D block reads).
+// Anchors: dot results (MMA) and dot-only loads (Shared or BlockIO). Elementwise ops and loop-carried
 // values propagate the anchor's layout; everything else works on Blocked tiles. Where a
 // consumer needs another layout the lowering converts (through shared memory).
 // Splat tiles have no layout: every thread holds the same scalar.
@@ -28,7 +30,7 @@ class DotOp;
 
 namespace mlir::kiln::lowering {
 
-enum class TileLayoutKind : uint8_t { Blocked, MmaAccumulator, Shared };
+enum class TileLayoutKind : uint8_t { Blocked, MmaAccumulator, Shared, BlockIO };
 
 struct TileLayout {
   TileLayoutKind kind = TileLayoutKind::Blocked;
@@ -40,7 +42,7 @@ struct TileLayout {
   /// swizzle) rather than for ldmatrix.
   bool warpgroup = false;
   /// MmaAccumulator: the atom whose C fragments tile each warp's block: 0 NVIDIA
-  /// mma.sync m16n8k16, 1 AMD MFMA 32x32x8 (wave64), 2 AMD WMMA 16x16x16 (wave32).
+  /// mma.sync m16n8k16, else a MatrixAtom.
   int64_t atom = 0;
 
   static TileLayout blocked() { return {}; }
@@ -56,13 +58,27 @@ struct TileLayout {
   }
 };
 
+/// Matrix atoms other than NVIDIA's (TileLayout::atom): their fragments come from the
+/// layout library's TV tables.
+enum MatrixAtom : int64_t {
+  kAmdMfma32x32x8 = 1,   ///< CDNA v_mfma_f32_32x32x8 (wave64)
+  kAmdWmma16x16x16 = 2,  ///< RDNA3 v_wmma_f32_16x16x16 (wave32)
+  kIntelDpas8x16x16 = 3, ///< Xe DPAS 8x16x16 (sub-group 16)
+};
+
 /// The thread-block shape and MMA atom the lowering distributes over.
 struct DistributionTarget {
   int64_t threads = 128, warpSize = 32;
   bool nvidiaMma = false;   ///< mma.sync m16n8k16, ldmatrix and cp.async (sm_80 and up)
   bool nvidiaWgmma = false; ///< wgmma.mma_async from shared memory (sm_90a)
-  int64_t amdAtom = 0;      ///< TileLayout::atom of AMD MFMA (1) or WMMA (2); 0 = none
+  int64_t atom = 0;         ///< a MatrixAtom (AMD, Intel); 0 = none
 };
+
+/// M, N and K of a MatrixAtom.
+struct AtomShape {
+  int64_t m, n, k;
+};
+AtomShape matrixAtomShape(int64_t atom);
 
 /// The MMA layout for an accumulator of type `c` (rank 2, f32) with operands of `in`
 /// elements: warpgroup MMAs where the target has them and the tile is one m64 row block

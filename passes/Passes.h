@@ -14,6 +14,7 @@ namespace linalg { class LinalgDialect; }
 namespace LLVM { class LLVMDialect; }
 namespace NVVM { class NVVMDialect; }
 namespace ROCDL { class ROCDLDialect; }
+namespace xevm { class XeVMDialect; }
 namespace math { class MathDialect; }
 namespace scf { class SCFDialect; }
 namespace tensor { class TensorDialect; }
@@ -25,7 +26,6 @@ class GPUFuncOp;
 
 namespace mlir::kiln {
 
-/// Bytes of workgroup (shared) memory a kernel produced by kiln-lower-to-gpu declares.
 /// The shared memory a kernel kiln-lower-to-gpu made uses (its kiln.shared_memory_bytes).
 int64_t sharedMemoryBytes(gpu::GPUFuncOp func);
 

@@ -92,8 +92,9 @@ def KilnLowerToGPU : Pass<"kiln-lower-to-gpu", "::mlir::ModuleOp"> {
     Option<"mma", "mma", "std::string", "\"\"",
            "matrix instruction for kiln.dot: '' (CUDA-core FMA), nvidia-m16n8k16 (mma.sync, "
            "with ldmatrix operands and cp.async copies), nvidia-wgmma (sm_90a warpgroup MMAs "
-           "where the tile fits, mma.sync elsewhere), amd-mfma (32x32x8, wave64) or amd-wmma "
-           "(16x16x16, wave32)">,
+           "where the tile fits, mma.sync elsewhere), amd-mfma (32x32x8, wave64), amd-wmma "
+           "(16x16x16, wave32) or intel-dpas (8x16x16, sub-group 16, operands by 2D block "
+           "reads)">,
     Option<"dynamicShared", "dynamic-shared", "bool", "false",
            "address one dynamic shared-memory block per module (extern, sized at launch from "
            "each kernel's kiln.shared_memory_bytes) instead of a static one per kernel">,
@@ -104,7 +105,7 @@ def KilnLowerToGPU : Pass<"kiln-lower-to-gpu", "::mlir::ModuleOp"> {
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect", "::mlir::LLVM::LLVMDialect",
     "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
-    "::mlir::NVVM::NVVMDialect", "::mlir::ROCDL::ROCDLDialect"];
+    "::mlir::NVVM::NVVMDialect", "::mlir::ROCDL::ROCDLDialect", "::mlir::xevm::XeVMDialect"];
 }
 
 def KilnExpandHostAtomics : Pass<"kiln-expand-host-atomics", "::mlir::ModuleOp"> {

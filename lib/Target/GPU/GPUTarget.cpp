@@ -29,16 +29,17 @@ const std::vector<GPUTarget> &gpuTargets() {
   // Workgroup memory one kernel may use: on NVIDIA the dynamic shared memory a block may
   // opt into (163 KiB on A100, 227 KiB on H100), a CU's 64 KiB LDS on AMD (an RDNA3 WGP
   // has 128 KiB but a workgroup gets 64), 128 KiB of SLM per Xe-core on Intel. sm_90a adds
-  // warpgroup MMAs to mma.sync. AMD uses MFMA (CDNA) and WMMA (RDNA3); Intel's DPAS is
-  // not wired yet, so kiln.dot uses FMAs there.
+  // warpgroup MMAs to mma.sync. AMD uses MFMA (CDNA) and WMMA (RDNA3); Intel DPAS with
+  // operands by 2D block reads (both chips: sub-group 16, 8x16x16).
   static const std::vector<GPUTarget> targets = {
       {"sm_80", Vendor::NVIDIA, "Ampere (A100)", 32, 163 * 1024, 32, 1024, "nvidia-m16n8k16"},
       {"sm_90a", Vendor::NVIDIA, "Hopper (H100)", 32, 227 * 1024, 32, 1024, "nvidia-wgmma"},
       {"gfx90a", Vendor::AMD, "CDNA2 (MI200)", 64, 64 * 1024, 32, 1024, "amd-mfma"},
       {"gfx942", Vendor::AMD, "CDNA3 (MI300)", 64, 64 * 1024, 32, 1024, "amd-mfma"},
       {"gfx1100", Vendor::AMD, "RDNA3 (RX 7900)", 32, 64 * 1024, 32, 1024, "amd-wmma"},
-      {"pvc", Vendor::Intel, "Xe-HPC (Data Center GPU Max)", 16, 128 * 1024, 16, 1024, ""},
-      {"bmg", Vendor::Intel, "Xe2 (Battlemage)", 16, 128 * 1024, 16, 1024, ""},
+      {"pvc", Vendor::Intel, "Xe-HPC (Data Center GPU Max)", 16, 128 * 1024, 16, 1024,
+       "intel-dpas"},
+      {"bmg", Vendor::Intel, "Xe2 (Battlemage)", 16, 128 * 1024, 16, 1024, "intel-dpas"},
   };
   return targets;
 }
