@@ -70,6 +70,15 @@ struct SharedTile {
   ::kiln::layout::Swizzle swizzle;
 };
 
+/// A TMA tensor map in global memory (`address`, i64) and whether TMA may address the
+/// tensor at all (`usable`, uniform i1: 16-byte aligned base and row pitch, unit-stride
+/// rows); when not, the same copies go by cp.async.
+struct TensorMap {
+  Value address, usable;
+};
+static constexpr int64_t kTensorMapBytes = 128;
+static constexpr StringLiteral kScratchBytesAttr = "kiln.global_scratch_bytes";
+
 /// A dot-only load on Intel: nothing is read at the load; each dot reads its fragments
 /// with 2D block reads when `direct` (uniform i1) says the block-read rules hold for this
 /// tensor and offset, else lane by lane.
@@ -120,9 +129,9 @@ const ::kiln::layout::MmaAtom &matrixAtom(int64_t atom) {
 class KernelLowering {
 public:
   KernelLowering(gpu::GPUFuncOp func, FuncOp kernel, const DistributionTarget &target,
-                 int64_t stages, bool dynamicShared)
+                 int64_t stages, bool dynamicShared, bool useTma)
       : func(func), threads(target.threads), warpSize(target.warpSize), target(target),
-        stages(stages), dynamicShared(dynamicShared), layouts(kernel, target),
+        stages(stages), dynamicShared(dynamicShared), useTma(useTma), layouts(kernel, target),
         b(OpBuilder::atBlockBegin(&func.getBody().front())) {}
 
   LogicalResult lower(FuncOp kernel) {
@@ -139,6 +148,8 @@ public:
     if (failed(lowerBlock(entry)))
       return failure();
     createArenas(loc);
+    if (tensorMapCount > 0)
+      func->setAttr(kScratchBytesAttr, b.getI64IntegerAttr(tensorMapCount * kTensorMapBytes));
     return success();
   }
 
@@ -148,6 +159,7 @@ private:
   DistributionTarget target;
   int64_t stages;
   bool dynamicShared;
+  bool useTma;
   LayoutAssignment layouts;
   OpBuilder b;
   Value threadId;
@@ -162,6 +174,11 @@ private:
   DenseMap<std::pair<Value, int64_t>, SmallVector<Value>> converted;
   /// Pipelined loads of the loop being lowered: their stage-buffer tile per iteration.
   DenseMap<Value, SharedTile> pipelined;
+  /// TMA tensor maps of the pipelined loads of the loop being lowered.
+  DenseMap<Operation *, TensorMap> tensorMaps;
+  /// The trailing kernel parameter: global scratch, `kTensorMapBytes` per map and program.
+  Value scratchArg;
+  int64_t tensorMapCount = 0;
   /// Inside a loop whose warpgroup MMAs may stay in flight into the next iteration.
   bool deferWgmmaWait = false;
   /// Warpgroup-MMA dots whose accumulation is a run-time flag (false on a loop's first
@@ -1946,8 +1963,10 @@ private:
   /// Issues the copies of `loads` for the iteration at `iv` into stage `stage` of their
   /// buffers, when `iv` is inside the loop; then commits a group (possibly empty, so
   /// every thread counts the same groups).
+  /// `barriers` (TMA pipelines): the stages' mbarriers; `tmaOk` picks TMA or cp.async.
   void issueStage(scf::ForOp loop, ArrayRef<LoadOp> loads, const SetVector<Operation *> &slice,
-                  ArrayRef<SharedTile> buffers, Value iv, Value stage) {
+                  ArrayRef<SharedTile> buffers, Value iv, Value stage, Value barriers,
+                  Value tmaOk) {
     Location loc = loop.getLoc();
     Value inside = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, iv,
                                            scalar(loop.getUpperBound()));
@@ -1960,15 +1979,34 @@ private:
       llvm::sort(ordered, [](Operation *x, Operation *y) { return x->isBeforeInBlock(y); });
       for (Operation *op : ordered)
         b.clone(*op, ahead);
+      SmallVector<SmallVector<Value>> offsets;
+      SmallVector<SharedTile> tiles;
       for (auto [l0, buffer] : llvm::zip(loads, buffers)) {
         LoadOp load = l0;
-        SmallVector<Value> offsets;
+        offsets.emplace_back();
         for (Value v : load.getOffsets())
-          offsets.push_back(ahead.lookupOrDefault(v));
-        copyToShared(load, offsets, stageOf(buffer, stage, load.getType()));
+          offsets.back().push_back(ahead.lookupOrDefault(v));
+        tiles.push_back(stageOf(buffer, stage, load.getType()));
       }
+      auto copy = [&] {
+        for (auto [l0, offs, tile] : llvm::zip(loads, offsets, tiles))
+          copyToShared(LoadOp(l0), offs, tile);
+      };
+      if (!barriers) {
+        copy();
+        return;
+      }
+      Value bar = stageBarrier(l, barriers, stage);
+      auto ifOp = b.create<scf::IfOp>(l, TypeRange{}, tmaOk, /*withElseRegion=*/true);
+      OpBuilder::InsertionGuard inner(b);
+      b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+      issueTma(l, loads, offsets, tiles, bar);
+      b.setInsertionPointToStart(&ifOp.getElseRegion().front());
+      copy();
+      asmVoid(l, "cp.async.mbarrier.arrive.noinc.shared::cta.b64 [$0];", "r", {bar});
     });
-    b.create<NVVM::CpAsyncCommitGroupOp>(loc);
+    if (!barriers)
+      b.create<NVVM::CpAsyncCommitGroupOp>(loc);
   }
   /// The tile of stage `stage` (i32) in a buffer of `stages` tiles.
   SharedTile stageOf(SharedTile buffer, Value stage, RankedTensorType t) {
@@ -1977,6 +2015,187 @@ private:
     buffer.base = b.create<LLVM::GEPOp>(loc, sharedPtrType(), b.getI8Type(), buffer.base,
                                         ValueRange{offset});
     return buffer;
+  }
+
+
+  // --- TMA (sm_90a) ---------------------------------------------------------------
+
+  void asmVoid(Location loc, StringRef text, StringRef constraints, ValueRange operands) {
+    b.create<LLVM::InlineAsmOp>(loc, TypeRange{}, operands, text, constraints,
+                                /*has_side_effects=*/true, /*is_align_stack=*/false,
+                                LLVM::tailcallkind::TailCallKind::None,
+                                LLVM::AsmDialectAttr::get(b.getContext(), LLVM::AsmDialect::AD_ATT),
+                                ArrayAttr());
+  }
+  Value sharedAddress(Location loc, Value p) {
+    return b.create<LLVM::PtrToIntOp>(loc, b.getI32Type(), p);
+  }
+
+  /// Whether a pipelined shared load can be copied by TMA: a warpgroup-MMA operand
+  /// (128-byte swizzled 64-column blocks, exactly TMA's 128-byte swizzle) of 16-bit
+  /// elements, zero padding (TMA fills with zeros), at most 256 rows (one box).
+  bool tmaEligible(LoadOp load) {
+    TileLayout l = layouts.layoutOf(load);
+    RankedTensorType t = load.getType();
+    Type elem = t.getElementType();
+    auto padding = load.getPaddingAttr();
+    bool zeroPadding = !padding || (isa<FloatAttr>(padding) &&
+                                    cast<FloatAttr>(padding).getValue().isPosZero());
+    return useTma && target.nvidiaWgmma && l.kind == TileLayoutKind::Shared && l.warpgroup &&
+           t.getRank() == 2 && (elem.isBF16() || elem.isF16()) && zeroPadding &&
+           t.getDimSize(1) % 64 == 0 && t.getDimSize(0) <= 256 && t.getDimSize(0) % 8 == 0;
+  }
+
+  /// The kernel's global scratch parameter (added on first use, after the others).
+  Value scratch(Location loc) {
+    if (!scratchArg) {
+      unsigned index = func.getNumArguments();
+      if (failed(func.insertArgument(index, LLVM::LLVMPointerType::get(b.getContext()),
+                                     DictionaryAttr::get(b.getContext()), loc)))
+        llvm::report_fatal_error("cannot add the scratch parameter");
+      scratchArg = func.getArgument(index);
+    }
+    return scratchArg;
+  }
+
+  /// Builds the tensor map of a load's descriptor for boxes of the load's rows x 64
+  /// columns, in this program's slot of the global scratch (slot = map * programs +
+  /// program): warp 0 zeroes a staging copy in shared memory, lane 0 sets every field
+  /// (tensormap.replace), the warp copies it out with a release to the tensor-map proxy
+  /// and acquires it back, so thread 0's TMA copies see it.
+  TensorMap buildTensorMap(Location loc, LoadOp load) {
+    const DescParts &desc = descs[load.getDesc()];
+    Type i64 = b.getI64Type(), i32 = b.getI32Type();
+    auto c64 = [&](int64_t v) { return intConst(b, loc, i64, v); };
+    auto cmp = [&](arith::CmpIPredicate p, Value x, Value y) {
+      return b.create<arith::CmpIOp>(loc, p, x, y).getResult();
+    };
+    auto aligned16 = [&](Value x) {
+      return cmp(arith::CmpIPredicate::eq, b.create<arith::AndIOp>(loc, x, c64(15)), c64(0));
+    };
+    Value base = b.create<LLVM::PtrToIntOp>(loc, i64, desc.base);
+    Value pitch = b.create<arith::MulIOp>(loc, desc.strides[0], c64(2));
+    Value usable = cmp(arith::CmpIPredicate::eq, desc.strides[1], c64(1));
+    for (Value c : {aligned16(base), aligned16(pitch),
+                    cmp(arith::CmpIPredicate::slt, pitch, c64(int64_t(1) << 40)),
+                    cmp(arith::CmpIPredicate::sge, desc.shape[0], c64(1)),
+                    cmp(arith::CmpIPredicate::sge, desc.shape[1], c64(1)),
+                    cmp(arith::CmpIPredicate::slt, desc.shape[0], c64(int64_t(1) << 32)),
+                    cmp(arith::CmpIPredicate::slt, desc.shape[1], c64(int64_t(1) << 32))})
+      usable = b.create<arith::AndIOp>(loc, usable, c);
+    // Slot address.
+    auto dim = [&](gpu::Dimension d, bool grid) -> Value {
+      Value v = grid ? b.create<gpu::GridDimOp>(loc, d).getResult()
+                     : b.create<gpu::BlockIdOp>(loc, d).getResult();
+      return b.create<arith::IndexCastOp>(loc, i64, v);
+    };
+    Value gx = dim(gpu::Dimension::x, true), gy = dim(gpu::Dimension::y, true);
+    Value programs =
+        b.create<arith::MulIOp>(loc, b.create<arith::MulIOp>(loc, gx, gy), dim(gpu::Dimension::z, true));
+    Value program = b.create<arith::AddIOp>(
+        loc, dim(gpu::Dimension::x, false),
+        b.create<arith::MulIOp>(
+            loc, gx,
+            b.create<arith::AddIOp>(loc, dim(gpu::Dimension::y, false),
+                                    b.create<arith::MulIOp>(loc, gy, dim(gpu::Dimension::z, false)))));
+    Value slot = b.create<arith::AddIOp>(
+        loc, b.create<arith::MulIOp>(loc, c64(tensorMapCount++), programs), program);
+    Value address = b.create<arith::AddIOp>(
+        loc, b.create<LLVM::PtrToIntOp>(loc, i64, scratch(loc)),
+        b.create<arith::MulIOp>(loc, slot, c64(kTensorMapBytes)));
+    // Staging copy: persistent (small, 128-byte aligned) so no other op's scratch overlaps.
+    int64_t offset = llvm::alignTo(persistentBytes, 128);
+    persistentBytes = offset + kTensorMapBytes;
+    Value staging = b.create<LLVM::GEPOp>(loc, sharedPtrType(), b.getI8Type(), arena(true),
+                                          ArrayRef<LLVM::GEPArg>{(int32_t)offset});
+    RankedTensorType t = load.getType();
+    int64_t elemType = t.getElementType().isBF16() ? 10 : 6; // PTX .elemtype codes
+    Value warp0 = b.create<arith::AndIOp>(
+        loc, usable, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, threadId, cst(loc, 32)));
+    whenTrue(b, loc, warp0, [&](OpBuilder &bb, Location l) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
+      storeShared(b, l, staging, threadId, cst(l, 0)); // 32 lanes x 4 bytes
+      Value map = b.create<arith::ExtUIOp>(l, i64, sharedAddress(l, staging));
+      asmVoid(l, "bar.warp.sync -1;", "", {});
+      Value lane0 = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, threadId, cst(l, 0));
+      whenTrue(b, l, lane0, [&](OpBuilder &bb2, Location l2) {
+        OpBuilder::InsertionGuard guard2(b);
+        b.setInsertionPoint(bb2.getInsertionBlock(), bb2.getInsertionPoint());
+        auto trunc = [&](Value v) { return b.create<arith::TruncIOp>(l2, i32, v).getResult(); };
+        std::string field = "tensormap.replace.tile.";
+        std::string space = ".shared::cta.b1024";
+        asmVoid(l2, field + "global_address" + space + ".b64 [$0], $1;", "l,l", {map, base});
+        asmVoid(l2, field + "rank" + space + ".b32 [$0], 1;", "l", {map});
+        asmVoid(l2, field + "box_dim" + space + ".b32 [$0], 0, 64;", "l", {map});
+        asmVoid(l2, field + "box_dim" + space + ".b32 [$0], 1, " + std::to_string(t.getDimSize(0)) + ";",
+                "l", {map});
+        asmVoid(l2, field + "global_dim" + space + ".b32 [$0], 0, $1;", "l,r",
+                {map, trunc(desc.shape[1])});
+        asmVoid(l2, field + "global_dim" + space + ".b32 [$0], 1, $1;", "l,r",
+                {map, trunc(desc.shape[0])});
+        asmVoid(l2, field + "global_stride" + space + ".b64 [$0], 0, $1;", "l,l", {map, pitch});
+        asmVoid(l2, field + "element_stride" + space + ".b32 [$0], 0, 1;", "l", {map});
+        asmVoid(l2, field + "element_stride" + space + ".b32 [$0], 1, 1;", "l", {map});
+        asmVoid(l2, field + "elemtype" + space + ".b32 [$0], " + std::to_string(elemType) + ";", "l",
+                {map});
+        asmVoid(l2, field + "interleave_layout" + space + ".b32 [$0], 0;", "l", {map});
+        asmVoid(l2, field + "swizzle_mode" + space + ".b32 [$0], 3;", "l", {map}); // 128 bytes
+        asmVoid(l2, field + "fill_mode" + space + ".b32 [$0], 0;", "l", {map});    // zeros
+      });
+      asmVoid(l, "bar.warp.sync -1;", "", {});
+      asmVoid(l, "tensormap.cp_fenceproxy.global.shared::cta.tensormap::generic.release.gpu."
+                 "sync.aligned [$0], [$1], 128;",
+              "l,l", {address, map});
+      asmVoid(l, "fence.proxy.tensormap::generic.acquire.gpu [$0], 128;", "l", {address});
+    });
+    return {address, usable};
+  }
+
+  /// The stage-`stage` mbarrier of a pipelined loop (8 bytes each from `barriers`).
+  Value stageBarrier(Location loc, Value barriers, Value stage) {
+    Value p = b.create<LLVM::GEPOp>(loc, sharedPtrType(), b.getI8Type(), barriers,
+                                    ValueRange{b.create<arith::MulIOp>(loc, stage, cst(loc, 8))});
+    return sharedAddress(loc, p);
+  }
+
+  /// Thread 0 issues the TMA copies of one stage (each load: its 64-column blocks) and
+  /// tells the stage's mbarrier how many bytes will land.
+  void issueTma(Location loc, ArrayRef<LoadOp> loads, ArrayRef<SmallVector<Value>> offsets,
+                ArrayRef<SharedTile> tiles, Value bar) {
+    Value first = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, threadId, cst(loc, 0));
+    whenTrue(b, loc, first, [&](OpBuilder &bb, Location l) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
+      int64_t bytes = 0;
+      for (LoadOp load : loads)
+        bytes += tileBytes(load.getType());
+      asmVoid(l, "mbarrier.arrive.expect_tx.shared::cta.b64 _, [$0], " + std::to_string(bytes) + ";",
+              "r", {bar});
+      for (auto [l0, offs, tile] : llvm::zip(loads, offsets, tiles)) {
+        LoadOp load = l0;
+        RankedTensorType t = load.getType();
+        Value row = toI32(l, offs[0]), col = toI32(l, offs[1]);
+        for (int64_t j = 0; j < t.getDimSize(1) / 64; ++j) {
+          Value dst = b.create<LLVM::GEPOp>(
+              l, sharedPtrType(), b.getI8Type(), tile.base,
+              ArrayRef<LLVM::GEPArg>{(int32_t)(j * t.getDimSize(0) * 64 * 2)});
+          Value x = b.create<arith::AddIOp>(l, col, cst(l, 64 * j));
+          asmVoid(l,
+                  "cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes "
+                  "[$0], [$1, {$2, $3}], [$4];",
+                  "r,l,r,r,r", {sharedAddress(l, dst), tensorMaps[load.getOperation()].address, x, row, bar});
+        }
+      }
+    });
+  }
+
+  /// Waits for phase `parity` of an mbarrier.
+  void waitBarrier(Location loc, Value bar, Value parity) {
+    asmVoid(loc,
+            "{\n.reg .pred p;\nLAB_WAIT:\nmbarrier.try_wait.parity.shared::cta.b64 p, [$0], $1;\n"
+            "@!p bra.uni LAB_WAIT;\n}",
+            "r,r", {bar, parity});
   }
 
   LogicalResult lowerFor(scf::ForOp op) {
@@ -2037,20 +2256,50 @@ private:
       b.create<scf::YieldOp>(loc, flatten(op.getInitArgs(), op.getRegionIterArgs()));
       b.setInsertionPointToStart(&runs.getThenRegion().front());
     }
-    if (!ahead.empty()) {
-      b.create<gpu::BarrierOp>(loc); // earlier readers of reused stages are done
+    // On sm_90a warpgroup-MMA operands come by TMA: one thread issues each stage's
+    // copies, which complete on the stage's mbarrier (phase flipping at each reuse).
+    // Where TMA cannot address a tensor (decided at run time), every thread copies by
+    // cp.async and arrives on the same mbarrier when its copies land.
+    if (!ahead.empty())
       for (LoadOp load : ahead)
         buffers.push_back(sharedTileFor(load.getType(),
                                         sharedAlloc(loc, stages * tileBytes(load.getType()), true),
                                         layouts.layoutOf(load).warpgroup));
+    Value barriers, tmaOk;
+    if (!ahead.empty() && llvm::all_of(ahead, [&](LoadOp l) { return tmaEligible(l); })) {
+      tmaOk = b.create<arith::ConstantIntOp>(loc, 1, 1);
+      for (LoadOp load : ahead) {
+        tensorMaps[load] = buildTensorMap(loc, load);
+        tmaOk = b.create<arith::AndIOp>(loc, tmaOk, tensorMaps[load].usable);
+      }
+      int64_t offset = llvm::alignTo(persistentBytes, 8);
+      persistentBytes = offset + 8 * stages;
+      barriers = b.create<LLVM::GEPOp>(loc, sharedPtrType(), b.getI8Type(), arena(true),
+                                       ArrayRef<LLVM::GEPArg>{(int32_t)offset});
+      Value count = b.create<arith::SelectOp>(loc, tmaOk, cst(loc, 1), cst(loc, threads));
+      Value first = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, threadId, cst(loc, 0));
+      whenTrue(b, loc, first, [&](OpBuilder &bb, Location l) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
+        for (int64_t s = 0; s < stages; ++s)
+          asmVoid(l, "mbarrier.init.shared::cta.b64 [$0], $1;", "r,r",
+                  {stageBarrier(l, barriers, cst(l, s)), count});
+      });
+    }
+    if (!ahead.empty()) {
+      b.create<gpu::BarrierOp>(loc); // earlier readers of reused stages are done
       for (int64_t s = 0; s < distance; ++s) {
         Value iv = b.create<arith::AddIOp>(loc, lb, b.create<arith::MulIOp>(loc, step, ivConst(s)));
-        issueStage(op, ahead, slice, buffers, iv, cst(loc, s));
+        issueStage(op, ahead, slice, buffers, iv, cst(loc, s), barriers, tmaOk);
       }
     }
     int64_t extras = 0;
     if (!ahead.empty()) {
       init.push_back(cst(loc, 0)); // the stage this iteration reads
+      ++extras;
+    }
+    if (barriers) {
+      init.push_back(cst(loc, 0)); // the phase of its mbarrier
       ++extras;
     }
     if (!zeroed.empty()) {
@@ -2064,12 +2313,24 @@ private:
     scalars.map(op.getInductionVar(), loop.getInductionVar());
     unflatten(op.getRegionIterArgs(), loop.getRegionIterArgs().drop_back(extras));
     auto saved = converted;
-    Value readStage;
+    Value readStage, phase;
     if (!ahead.empty()) {
       readStage = loop.getRegionIterArgs()[init.size() - extras];
-      b.create<NVVM::CpAsyncWaitGroupOp>(loc, distance - 1);
-      if (llvm::any_of(ahead, [&](LoadOp l) { return layouts.layoutOf(l).warpgroup; }))
-        fenceForAsyncProxy(loc);
+      if (barriers) {
+        phase = loop.getRegionIterArgs()[init.size() - extras + 1];
+        waitBarrier(loc, stageBarrier(loc, barriers, readStage), phase);
+        // cp.async wrote through the generic proxy; the MMAs read through the async one.
+        Value copied = b.create<arith::XOrIOp>(loc, tmaOk, b.create<arith::ConstantIntOp>(loc, 1, 1));
+        whenTrue(b, loc, copied, [&](OpBuilder &bb, Location l) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
+          fenceForAsyncProxy(l);
+        });
+      } else {
+        b.create<NVVM::CpAsyncWaitGroupOp>(loc, distance - 1);
+        if (llvm::any_of(ahead, [&](LoadOp l) { return layouts.layoutOf(l).warpgroup; }))
+          fenceForAsyncProxy(loc);
+      }
       b.create<gpu::BarrierOp>(loc);
       Value next = b.create<arith::AddIOp>(
           loc, loop.getInductionVar(), b.create<arith::MulIOp>(loc, step, ivConst(distance)));
@@ -2077,7 +2338,7 @@ private:
       Value wraps = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge, sum, cst(loc, stages));
       Value writeStage = b.create<arith::SelectOp>(
           loc, wraps, b.create<arith::SubIOp>(loc, sum, cst(loc, stages)), sum);
-      issueStage(op, ahead, slice, buffers, next, writeStage);
+      issueStage(op, ahead, slice, buffers, next, writeStage, barriers, tmaOk);
       for (auto [load, buffer] : llvm::zip(ahead, buffers))
         pipelined[load] = stageOf(buffer, readStage, load.getType());
     }
@@ -2096,6 +2357,9 @@ private:
       Value next = b.create<arith::AddIOp>(loc, readStage, cst(loc, 1));
       Value wrap = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, next, cst(loc, stages));
       yielded.push_back(b.create<arith::SelectOp>(loc, wrap, cst(loc, 0), next));
+      if (barriers)
+        yielded.push_back(b.create<arith::XOrIOp>(
+            loc, phase, b.create<arith::ExtUIOp>(loc, b.getI32Type(), wrap)));
     }
     if (!zeroed.empty())
       yielded.push_back(b.create<arith::ConstantIntOp>(loc, 1, 1));
@@ -2112,8 +2376,10 @@ private:
       // thread finish reading before the stages are reused.
       b.create<NVVM::CpAsyncWaitGroupOp>(loc, 0);
       b.create<gpu::BarrierOp>(loc);
-      for (LoadOp load : ahead)
+      for (LoadOp load : ahead) {
         pipelined.erase(load);
+        tensorMaps.erase(load);
+      }
     }
     SmallVector<Value> results(loop.getResults().drop_back(extras));
     if (runs) {
@@ -2184,6 +2450,11 @@ private:
 
 int64_t mlir::kiln::sharedMemoryBytes(gpu::GPUFuncOp func) {
   auto attr = func->getAttrOfType<IntegerAttr>(kSharedBytesAttr);
+  return attr ? attr.getInt() : 0;
+}
+
+int64_t mlir::kiln::globalScratchBytes(gpu::GPUFuncOp func) {
+  auto attr = func->getAttrOfType<IntegerAttr>(kScratchBytesAttr);
   return attr ? attr.getInt() : 0;
 }
 
@@ -2259,7 +2530,7 @@ struct KilnLowerToGPUPass : mlir::kiln::impl::KilnLowerToGPUBase<KilnLowerToGPUP
       }
       DistributionTarget target{blockThreads, warpSize, nvidia, mma == "nvidia-wgmma", atom};
       KernelLowering lowering(func, kernel, target, kernel.getNumStages().value_or(stages),
-                              dynamicShared);
+                              dynamicShared, tma);
       if (failed(lowering.lower(kernel)))
         return signalPassFailure();
       int64_t shared = sharedMemoryBytes(func);

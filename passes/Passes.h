@@ -28,6 +28,10 @@ namespace mlir::kiln {
 
 /// The shared memory a kernel kiln-lower-to-gpu made uses (its kiln.shared_memory_bytes).
 int64_t sharedMemoryBytes(gpu::GPUFuncOp func);
+/// Bytes of global scratch each program of such a kernel needs (TMA tensor maps; its
+/// kiln.global_scratch_bytes); when non-zero the kernel takes one more, trailing pointer
+/// parameter to programs x that many bytes.
+int64_t globalScratchBytes(gpu::GPUFuncOp func);
 
 #define GEN_PASS_DECL
 #include "passes/Passes.h.inc"

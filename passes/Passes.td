@@ -98,6 +98,9 @@ def KilnLowerToGPU : Pass<"kiln-lower-to-gpu", "::mlir::ModuleOp"> {
     Option<"dynamicShared", "dynamic-shared", "bool", "false",
            "address one dynamic shared-memory block per module (extern, sized at launch from "
            "each kernel's kiln.shared_memory_bytes) instead of a static one per kernel">,
+    Option<"tma", "tma", "bool", "true",
+           "with nvidia-wgmma: pipelined operand tiles come by TMA (tensor maps built by each "
+           "program in a global scratch parameter, copies completing on mbarriers)">,
     Option<"stages", "stages", "int64_t", "3",
            "shared-memory stages of a pipelined loop: copies run stages - 1 iterations ahead "
            "(1 turns pipelining off)">,

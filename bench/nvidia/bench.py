@@ -219,8 +219,10 @@ def check_gpu_meta(meta):
     for p in meta.get("params", []):
         if p.get("kind") == "scalar" and p.get("type") not in SCALAR_TYPES:
             problems.append("scalar param '%s' has unsupported type %s" % (p.get("name"), p.get("type")))
-        elif p.get("kind") not in ("ptr", "scalar"):
-            problems.append("param '%s' has kind '%s' (expected ptr or scalar)"
+        elif p.get("kind") == "scratch" and p is not meta["params"][-1]:
+            problems.append("scratch param '%s' is not the last" % p.get("name"))
+        elif p.get("kind") not in ("ptr", "scalar", "scratch"):
+            problems.append("param '%s' has kind '%s' (expected ptr, scalar or scratch)"
                             % (p.get("name"), p.get("kind")))
     return problems
 
@@ -239,6 +241,10 @@ def marshal_args(meta, values):
         raise ValueError("kernel %s has no params %s (params: %s)" % (meta["name"], sorted(extra), names))
     for p in meta["params"]:
         name = p["name"]
+        if p["kind"] == "scratch":
+            # The launcher allocates it (programs x bytes_per_program) once the grid is known.
+            out.append(("ptr", None))
+            continue
         if name not in values:
             raise ValueError("kernel %s: no value for param '%s'" % (meta["name"], name))
         v = values[name]
@@ -568,12 +574,20 @@ class Kernel:
         if self.smem > 48 * 1024:
             backend.set_max_dynamic_smem(self.fn, self.smem)
         self.attrs = backend.attributes(self.fn)
+        self.scratch = None
 
     def launch(self, **values):
         torch = self.torch
         vals = {k: (v.data_ptr() if isinstance(v, torch.Tensor) else v) for k, v in values.items()}
         args, scalars = marshal_args(self.meta, vals)
         grid, block = launch_dims(self.meta, scalars)
+        per_program = int(self.meta.get("global_scratch_bytes", 0) or 0)
+        if per_program:
+            # Each program builds its TMA tensor maps in its own slots of this buffer.
+            need = grid[0] * grid[1] * grid[2] * per_program
+            if self.scratch is None or self.scratch.numel() < need:
+                self.scratch = torch.empty(need, dtype=torch.uint8, device="cuda")
+            args = [(t, self.scratch.data_ptr() if v is None else v) for t, v in args]
         self.backend.launch(self.fn, grid, block, self.smem, torch.cuda.current_stream().cuda_stream, args)
 
 

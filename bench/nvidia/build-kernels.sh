@@ -13,16 +13,23 @@ for k in examples/vector_add/vadd examples/softmax/softmax examples/softmax/soft
          bench/nvidia/kernels/rowstats; do
   "$kilnc" "$root/$k.mlir" --target="$chip" -o "$out"
 done
-# GEMM tile shapes for tuning (BM BN BK threads stages group), instantiated from the template.
+# GEMM tile shapes for tuning (BM BN BK threads stages group [copy]), instantiated from the
+# template; copy "cpasync" keeps sm_90a's operand copies on cp.async instead of TMA.
 gen=$(mktemp -d)
 trap 'rm -rf "$gen"' EXIT
 for cfg in "128 128 64 256 3 1" "128 128 64 256 3 8" "128 256 64 256 4 1" "128 256 64 256 4 8" \
-           "128 256 64 256 4 16" "128 256 32 256 3 1" "16 64 64 128 6 1"; do
-  read -r bm bn bk threads stages group <<<"$cfg"
+           "128 256 64 256 4 8 cpasync" "128 256 64 256 4 16" "128 256 32 256 3 1" \
+           "16 64 64 128 6 1"; do
+  read -r bm bn bk threads stages group copy <<<"$cfg"
   name=matmul_${bm}x${bn}x${bk}_s${stages}
   [ "$group" -gt 1 ] && name+=_g$group
+  flags=()
+  if [ "${copy:-}" = cpasync ]; then
+    name+=_cpasync
+    flags+=(--nvidia-tma=false)
+  fi
   sed -e "s/@NAME@/$name/g" -e "s/@BM@/$bm/g" -e "s/@BN@/$bn/g" -e "s/@BK@/$bk/g" \
       -e "s/@THREADS@/$threads/g" -e "s/@STAGES@/$stages/g" -e "s/@GROUP@/$group/g" \
       "$root/bench/nvidia/kernels/gemm.mlir.in" >"$gen/$name.mlir"
-  "$kilnc" "$gen/$name.mlir" --target="$chip" -o "$out"
+  "$kilnc" "$gen/$name.mlir" --target="$chip" -o "$out" "${flags[@]}"
 done

@@ -160,6 +160,11 @@ static json::Value metadataFor(const std::vector<driver::KernelInfo> &kernels,
         param["rank"] = p.rank;
       params.push_back(std::move(param));
     }
+    if (k.globalScratchBytes > 0)
+      params.push_back(json::Object{{"name", "kiln_scratch"},
+                                    {"kind", "scratch"},
+                                    {"type", "i8"},
+                                    {"bytes_per_program", k.globalScratchBytes}});
     json::Array grid;
     for (const auto &g : k.grid)
       grid.push_back(g);
@@ -170,7 +175,8 @@ static json::Value metadataFor(const std::vector<driver::KernelInfo> &kernels,
                                 {"params", std::move(params)},
                                 {"grid", std::move(grid)},
                                 {"threads", k.threads},
-                                {"shared_memory_bytes", k.sharedMemoryBytes}};
+                                {"shared_memory_bytes", k.sharedMemoryBytes},
+                                {"global_scratch_bytes", k.globalScratchBytes}};
     if (k.subgroupSize)
       kernel["subgroup_size"] = k.subgroupSize;
     if (k.scalarRegisters >= 0)
@@ -201,6 +207,10 @@ static int writeFile(StringRef path, StringRef contents) {
 static cl::opt<bool> spillsAreErrors(
     "Werror-spills", cl::desc("Treat register spills (ptxas, AMD code objects) as errors"),
     cl::cat(category));
+static cl::opt<bool> nvidiaTma(
+    "nvidia-tma",
+    cl::desc("sm_90a: copy warpgroup-MMA operand tiles by TMA (default on; =false: cp.async)"),
+    cl::init(true), cl::cat(category));
 static cl::opt<int> numThreads("gpu-threads",
                                cl::desc("GPU threads per program instance (default 128)"),
                                cl::init(128), cl::cat(category));
@@ -290,6 +300,7 @@ static int compileForNVIDIA(mlir::ModuleOp module, std::vector<driver::KernelInf
   nvidia::TargetOptions options;
   options.chip = targetName;
   options.threads = numThreads;
+  options.tma = nvidiaTma;
   if (numThreads <= 0 || numThreads % 32 != 0 || numThreads > 1024)
     return fail("--gpu-threads must be a multiple of 32 between 32 and 1024");
   std::vector<nvidia::KernelResources> resources;
@@ -315,6 +326,7 @@ static int compileForNVIDIA(mlir::ModuleOp module, std::vector<driver::KernelInf
       if (r.name == k.name) {
         k.threads = r.threads;
         k.sharedMemoryBytes = r.sharedBytes;
+        k.globalScratchBytes = r.globalScratchBytes;
       }
   }
   if (std::error_code ec = sys::fs::create_directories(outputDir))
@@ -351,6 +363,7 @@ static void applyResources(std::vector<driver::KernelInfo> &kernels,
         k.registers = r.registers;
         k.scalarRegisters = r.scalarRegisters;
         k.scratchBytes = r.scratchBytes;
+        k.globalScratchBytes = r.globalScratchBytes;
       }
   }
 }

@@ -49,6 +49,9 @@ struct KernelInfo {
   int scalarRegisters = -1; ///< AMD SGPRs; -1 unknown
   int scratchBytes = -1;    ///< AMD private (scratch) bytes per thread; -1 unknown
   int subgroupSize = 0;     ///< wavefront / sub-group lanes the code assumes (AMD, Intel)
+  /// Global scratch per program; when non-zero the kernel takes a trailing pointer to
+  /// programs x this many bytes (metadata: a last parameter of kind "scratch").
+  int64_t globalScratchBytes = 0;
 };
 
 /// A context with every dialect, extension and translation the compiler uses loaded.

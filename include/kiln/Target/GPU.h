@@ -49,17 +49,21 @@ struct KernelResources {
   int scalarRegisters = -1;      ///< AMD SGPRs
   int spilledRegisters = -1;     ///< registers spilled to scratch (AMD)
   int scratchBytes = -1;         ///< private (scratch) memory per thread (AMD)
+  int64_t globalScratchBytes = 0; ///< per program, passed as a trailing pointer (NVIDIA TMA)
 };
 
 /// Appends kiln-lower-to-gpu configured for `target`: its warp size, shared-memory limit
 /// and MMA atom, `threads` per program unless a kernel says otherwise.
-void addDistribution(mlir::OpPassManager &pm, const GPUTarget &target, int64_t threads);
+/// `tma`: on sm_90a, copy warpgroup-MMA operand tiles by TMA (else cp.async).
+void addDistribution(mlir::OpPassManager &pm, const GPUTarget &target, int64_t threads,
+                     bool tma = true);
 
 /// Runs addDistribution's pass on `module` and records each kernel's threads and
 /// workgroup bytes in `resources`. Diagnostics go to the context.
 mlir::LogicalResult distributeOverThreads(mlir::ModuleOp module, const GPUTarget &target,
                                           int64_t threads,
-                                          std::vector<KernelResources> &resources);
+                                          std::vector<KernelResources> &resources,
+                                          bool tma = true);
 
 /// Runs gpu-module-to-binary on a copy of `module` (whose gpu.module has its target
 /// attached) and returns the one object: `format` is "isa" (assembly text) or "bin".

@@ -51,20 +51,21 @@ const GPUTarget *lookupGPUTarget(llvm::StringRef chip) {
   return nullptr;
 }
 
-void addDistribution(OpPassManager &pm, const GPUTarget &target, int64_t threads) {
+void addDistribution(OpPassManager &pm, const GPUTarget &target, int64_t threads, bool tma) {
   mlir::kiln::KilnLowerToGPUOptions lower;
   lower.threads = threads;
   lower.warpSize = target.subgroupSize;
   lower.maxSharedBytes = target.sharedMemoryBytes;
   lower.mma = target.mma;
   lower.dynamicShared = target.vendor == Vendor::NVIDIA;
+  lower.tma = tma;
   pm.addPass(mlir::kiln::createKilnLowerToGPU(lower));
 }
 
 LogicalResult distributeOverThreads(ModuleOp module, const GPUTarget &target, int64_t threads,
-                                    std::vector<KernelResources> &resources) {
+                                    std::vector<KernelResources> &resources, bool tma) {
   PassManager pm(module.getContext());
-  addDistribution(pm, target, threads);
+  addDistribution(pm, target, threads, tma);
   if (failed(pm.run(module)))
     return failure();
   // Record now, from the distributed kernels.
@@ -73,6 +74,7 @@ LogicalResult distributeOverThreads(ModuleOp module, const GPUTarget &target, in
     r.name = func.getName().str();
     r.threads = func.getKnownBlockSize() ? (*func.getKnownBlockSize())[0] : threads;
     r.sharedBytes = mlir::kiln::sharedMemoryBytes(func);
+    r.globalScratchBytes = mlir::kiln::globalScratchBytes(func);
     resources.push_back(r);
   });
   return success();

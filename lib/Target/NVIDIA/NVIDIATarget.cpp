@@ -31,8 +31,9 @@ static void addNVVMStages(OpPassManager &pm, const TargetOptions &options) {
   pm.addPass(createCSEPass());
   GpuNVVMAttachTargetOptions attach;
   attach.chip = options.chip;
-  // PTX ISA 8.0 is the first with sm_90a; ptxas of CUDA 12 and 13 accept it for sm_80.
-  attach.features = "+ptx80";
+  // PTX ISA 8.3: sm_90a with tensormap.replace (kernels build their TMA tensor maps);
+  // ptxas of CUDA 12.3 and later accepts it for sm_80 too.
+  attach.features = "+ptx83";
   attach.optLevel = 3;
   pm.addPass(createGpuNVVMAttachTarget(attach));
   OpPassManager &gpu = pm.nest<gpu::GPUModuleOp>();
@@ -49,7 +50,8 @@ LogicalResult lowerToNVVM(ModuleOp module, const TargetOptions &options,
   const target::GPUTarget *chip = target::lookupGPUTarget(options.chip);
   if (!chip || chip->vendor != target::Vendor::NVIDIA)
     return module.emitError("unsupported NVIDIA chip '") << options.chip << "'";
-  if (failed(target::distributeOverThreads(module, *chip, options.threads, resources)))
+  if (failed(target::distributeOverThreads(module, *chip, options.threads, resources,
+                                          options.tma)))
     return failure();
   PassManager pm(module.getContext());
   addNVVMStages(pm, options);
