@@ -68,6 +68,10 @@ struct SharedTile {
   int64_t rows = 0, cols = 0, blockCols = 0;
   Type elem;
   ::kiln::layout::Swizzle swizzle;
+  /// Element (r, c) of the tile is stored at (c, r): rows/cols/blockCols describe the
+  /// stored (transposed) tile. A wgmma B operand read from a column-major view of a
+  /// row-major tensor (Kᵀ in attention) is stored K-major this way.
+  bool transposed = false;
 };
 
 /// A TMA tensor map in global memory (`address`, i64) and whether TMA may address the
@@ -1182,6 +1186,8 @@ private:
 
   /// Element offset (i32) of (row, col) in a shared tile, swizzled.
   Value tileOffset(Location loc, const SharedTile &s, Value row, Value col) {
+    if (s.transposed)
+      std::swap(row, col);
     Value o;
     if (s.blockCols == s.cols) {
       o = b.create<arith::AddIOp>(loc, b.create<arith::MulIOp>(loc, row, cst(loc, s.cols)), col);
@@ -1205,9 +1211,12 @@ private:
   /// The shared tile a dot reads `t` from: for ldmatrix, row-major in the swizzle the
   /// bank-conflict search picks; for wgmma, 64-column blocks of 128-byte rows with the
   /// 128-byte swizzle (Sw<3,4,3> on bytes) its matrix descriptors describe.
-  SharedTile sharedTileFor(RankedTensorType t, Value base, bool warpgroup) {
+  SharedTile sharedTileFor(RankedTensorType t, Value base, bool warpgroup,
+                           bool transposed = false) {
     int64_t rows = t.getDimSize(0), cols = t.getDimSize(1);
     Type elem = storageType(b, t.getElementType());
+    if (transposed)
+      return {base, cols, rows, 64, elem, ::kiln::layout::Swizzle::tryCreate(3, 3, 3).value(), true};
     if (warpgroup)
       return {base, rows, cols, 64, elem, ::kiln::layout::Swizzle::tryCreate(3, 3, 3).value()};
     // AMD and Intel read fragments element by element: an unswizzled tile keeps each
@@ -1216,6 +1225,27 @@ private:
       return {base, rows, cols, cols, elem, ::kiln::layout::Swizzle{}};
     return {base, rows, cols, cols, elem, ldmatrixSwizzle(rows, cols)};
   }
+
+  /// Whether a shared load is stored K-major for warpgroup MMAs: read only as dot
+  /// operand B (K x N) through a view whose rows are contiguous in memory (a make_desc
+  /// with unit stride along dim 0, as Kᵀ is of K), with K a multiple of 64 and N <= 256.
+  bool kMajorOperand(LoadOp load) {
+    TileLayout l = layouts.layoutOf(load);
+    RankedTensorType t = load.getType();
+    if (l.kind != TileLayoutKind::Shared || !l.warpgroup || t.getDimSize(0) % 64 != 0 ||
+        t.getDimSize(1) > 256 || t.getDimSize(1) % 8 != 0)
+      return false;
+    for (OpOperand &use : load->getUses())
+      if (!isa<DotOp>(use.getOwner()) || use.getOperandNumber() != 1)
+        return false;
+    auto make = load.getDesc().getDefiningOp<MakeDescOp>();
+    if (!make || make.getStrides().size() != 2)
+      return false;
+    auto stride = make.getStrides()[0].getDefiningOp<arith::ConstantOp>();
+    auto one = stride ? dyn_cast<IntegerAttr>(stride.getValue()) : IntegerAttr();
+    return one && one.getInt() == 1;
+  }
+
   int64_t tileBytes(RankedTensorType t) {
     return t.getNumElements() * storageBytes(storageType(b, t.getElementType()));
   }
@@ -1404,7 +1434,8 @@ private:
     Location loc = op.getLoc();
     bool warpgroup = layouts.layoutOf(op).warpgroup;
     SharedTile dst =
-        sharedTileFor(op.getType(), sharedAlloc(loc, tileBytes(op.getType()), true), warpgroup);
+        sharedTileFor(op.getType(), sharedAlloc(loc, tileBytes(op.getType()), true), warpgroup,
+                      kMajorOperand(op));
     // The previous iteration's dot may still read this tile.
     b.create<gpu::BarrierOp>(loc);
     copyToShared(op, offsetsOf(op.getOffsets()), dst);
@@ -1582,7 +1613,8 @@ private:
       os << (i ? ", $" : "$") << i;
       constraints += "=f,";
     }
-    os << "}, $" << n << ", $" << n + 1 << ", p, 1, 1, 0, 1;\n}";
+    // B N-major (transposed for the MMA) unless stored K-major like A.
+    os << "}, $" << n << ", $" << n + 1 << ", p, 1, 1, 0, " << (sb.transposed ? 0 : 1) << ";\n}";
     constraints += "l,l,r";
     for (int64_t i = 0; i < n; ++i)
       constraints += "," + std::to_string(i);
@@ -1595,12 +1627,14 @@ private:
       Value aStart = b.create<LLVM::GEPOp>(
           loc, sharedPtrType(), b.getI8Type(), sa.base,
           ValueRange{b.create<arith::AddIOp>(loc, rowBytes, cst(loc, aBytes))});
+      int64_t bBytes = sb.transposed ? ((kk / 64) * N * 64 + kk % 64) * 2 : kk * 128;
       Value bStart = b.create<LLVM::GEPOp>(loc, sharedPtrType(), b.getI8Type(), sb.base,
-                                           ArrayRef<LLVM::GEPArg>{(int32_t)(kk * 128)});
-      // A: 8-row groups 1024 bytes apart. B: 8-row (k) groups 1024 bytes apart, 64-column
-      // (n) blocks K * 128 bytes apart.
-      SmallVector<Value> operands{wgmmaDescriptor(loc, aStart, 16, 1024),
-                                  wgmmaDescriptor(loc, bStart, K * 128, 1024), scaleD};
+                                           ArrayRef<LLVM::GEPArg>{(int32_t)bBytes});
+      // A (and K-major B): 8-row groups 1024 bytes apart. N-major B: 8-row (k) groups
+      // 1024 bytes apart, 64-column (n) blocks K * 128 bytes apart.
+      Value bDesc = sb.transposed ? wgmmaDescriptor(loc, bStart, 16, 1024)
+                                  : wgmmaDescriptor(loc, bStart, K * 128, 1024);
+      SmallVector<Value> operands{wgmmaDescriptor(loc, aStart, 16, 1024), bDesc, scaleD};
       llvm::append_range(operands, acc);
       Value r = b.create<LLVM::InlineAsmOp>(
                      loc, accType, operands, asmText, constraints, /*has_side_effects=*/true,
@@ -2041,9 +2075,13 @@ private:
     auto padding = load.getPaddingAttr();
     bool zeroPadding = !padding || (isa<FloatAttr>(padding) &&
                                     cast<FloatAttr>(padding).getValue().isPosZero());
-    return useTma && target.nvidiaWgmma && l.kind == TileLayoutKind::Shared && l.warpgroup &&
-           t.getRank() == 2 && (elem.isBF16() || elem.isF16()) && zeroPadding &&
-           t.getDimSize(1) % 64 == 0 && t.getDimSize(0) <= 256 && t.getDimSize(0) % 8 == 0;
+    if (!(useTma && target.nvidiaWgmma && l.kind == TileLayoutKind::Shared && l.warpgroup &&
+          t.getRank() == 2 && (elem.isBF16() || elem.isF16()) && zeroPadding))
+      return false;
+    // Boxes of 64 contiguous elements by at most 256 lines.
+    if (kMajorOperand(load))
+      return true;
+    return t.getDimSize(1) % 64 == 0 && t.getDimSize(0) <= 256 && t.getDimSize(0) % 8 == 0;
   }
 
   /// The kernel's global scratch parameter (added on first use, after the others).
@@ -2073,9 +2111,13 @@ private:
     auto aligned16 = [&](Value x) {
       return cmp(arith::CmpIPredicate::eq, b.create<arith::AndIOp>(loc, x, c64(15)), c64(0));
     };
+    // The map's inner (contiguous) dimension: the view's columns, or its rows when the
+    // tile is stored K-major (a column-major view).
+    bool kMajor = kMajorOperand(load);
+    int inner = kMajor ? 0 : 1, outer = 1 - inner;
     Value base = b.create<LLVM::PtrToIntOp>(loc, i64, desc.base);
-    Value pitch = b.create<arith::MulIOp>(loc, desc.strides[0], c64(2));
-    Value usable = cmp(arith::CmpIPredicate::eq, desc.strides[1], c64(1));
+    Value pitch = b.create<arith::MulIOp>(loc, desc.strides[outer], c64(2));
+    Value usable = cmp(arith::CmpIPredicate::eq, desc.strides[inner], c64(1));
     for (Value c : {aligned16(base), aligned16(pitch),
                     cmp(arith::CmpIPredicate::slt, pitch, c64(int64_t(1) << 40)),
                     cmp(arith::CmpIPredicate::sge, desc.shape[0], c64(1)),
@@ -2128,12 +2170,13 @@ private:
         asmVoid(l2, field + "global_address" + space + ".b64 [$0], $1;", "l,l", {map, base});
         asmVoid(l2, field + "rank" + space + ".b32 [$0], 1;", "l", {map});
         asmVoid(l2, field + "box_dim" + space + ".b32 [$0], 0, 64;", "l", {map});
-        asmVoid(l2, field + "box_dim" + space + ".b32 [$0], 1, " + std::to_string(t.getDimSize(0)) + ";",
+        asmVoid(l2, field + "box_dim" + space + ".b32 [$0], 1, " +
+                        std::to_string(t.getDimSize(outer)) + ";",
                 "l", {map});
         asmVoid(l2, field + "global_dim" + space + ".b32 [$0], 0, $1;", "l,r",
-                {map, trunc(desc.shape[1])});
+                {map, trunc(desc.shape[inner])});
         asmVoid(l2, field + "global_dim" + space + ".b32 [$0], 1, $1;", "l,r",
-                {map, trunc(desc.shape[0])});
+                {map, trunc(desc.shape[outer])});
         asmVoid(l2, field + "global_stride" + space + ".b64 [$0], 0, $1;", "l,l", {map, pitch});
         asmVoid(l2, field + "element_stride" + space + ".b32 [$0], 0, 1;", "l", {map});
         asmVoid(l2, field + "element_stride" + space + ".b32 [$0], 1, 1;", "l", {map});
@@ -2176,10 +2219,13 @@ private:
         LoadOp load = l0;
         RankedTensorType t = load.getType();
         Value row = toI32(l, offs[0]), col = toI32(l, offs[1]);
-        for (int64_t j = 0; j < t.getDimSize(1) / 64; ++j) {
+        // Coordinates run inner dimension first; a K-major tile's inner one is its rows.
+        if (tile.transposed)
+          std::swap(row, col);
+        for (int64_t j = 0; j < tile.cols / 64; ++j) {
           Value dst = b.create<LLVM::GEPOp>(
               l, sharedPtrType(), b.getI8Type(), tile.base,
-              ArrayRef<LLVM::GEPArg>{(int32_t)(j * t.getDimSize(0) * 64 * 2)});
+              ArrayRef<LLVM::GEPArg>{(int32_t)(j * tile.rows * 64 * 2)});
           Value x = b.create<arith::AddIOp>(l, col, cst(l, 64 * j));
           asmVoid(l,
                   "cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes "
@@ -2264,7 +2310,7 @@ private:
       for (LoadOp load : ahead)
         buffers.push_back(sharedTileFor(load.getType(),
                                         sharedAlloc(loc, stages * tileBytes(load.getType()), true),
-                                        layouts.layoutOf(load).warpgroup));
+                                        layouts.layoutOf(load).warpgroup, kMajorOperand(load)));
     Value barriers, tmaOk;
     if (!ahead.empty() && llvm::all_of(ahead, [&](LoadOp l) { return tmaEligible(l); })) {
       tmaOk = b.create<arith::ConstantIntOp>(loc, 1, 1);
