@@ -104,23 +104,34 @@ LayoutAssignment::LayoutAssignment(FuncOp kernel, const DistributionTarget &targ
                                *warpgroup};
   });
   visitBlock(kernel.getBody().front());
-  // A broadcast exchanges through shared memory anyway: it may as well produce the MMA
-  // layout its elementwise consumers compute in (a bias row added to an accumulator),
-  // instead of a blocked tile they would convert again.
-  kernel.walk([&](BroadcastOp bcast) {
-    std::optional<TileLayout> want;
-    for (Operation *user : bcast->getUsers()) {
-      bool elementwise = user->getNumResults() == 1 && layouts.count(user->getResult(0)) &&
-                         (isa<CastOp>(user) ||
-                          isa<arith::ArithDialect, math::MathDialect>(user->getDialect()));
-      TileLayout l = elementwise ? layoutOf(user->getResult(0)) : TileLayout::blocked();
-      if (l.kind != TileLayoutKind::MmaAccumulator || (want && *want != l))
+  // Backward: a blocked tile computed only for elementwise ops in one MMA layout is
+  // computed in that layout itself, so its conversion moves up to its sources (and out
+  // of loops: attention's key mask starts from a broadcast made before the loop). A
+  // broadcast exchanges through shared memory anyway and lands in any layout.
+  auto isElementwise = [](Operation *op) {
+    return op->getNumRegions() == 0 && op->getNumResults() == 1 &&
+           isa<RankedTensorType>(op->getResult(0).getType()) &&
+           (isa<CastOp>(op) || isa<arith::ArithDialect, math::MathDialect>(op->getDialect()));
+  };
+  for (bool changed = true; changed;) {
+    changed = false;
+    kernel.walk([&](Operation *op) {
+      if (!(isElementwise(op) || isa<BroadcastOp>(op)) || splats.contains(op->getResult(0)) ||
+          layoutOf(op->getResult(0)).kind != TileLayoutKind::Blocked || op->use_empty())
         return;
-      want = l;
-    }
-    if (want)
-      layouts[bcast] = *want;
-  });
+      std::optional<TileLayout> want;
+      for (Operation *user : op->getUsers()) {
+        TileLayout l = isElementwise(user) && layouts.count(user->getResult(0))
+                           ? layoutOf(user->getResult(0))
+                           : TileLayout::blocked();
+        if (l.kind != TileLayoutKind::MmaAccumulator || (want && *want != l))
+          return;
+        want = l;
+      }
+      layouts[op->getResult(0)] = *want;
+      changed = true;
+    });
+  }
 }
 
 std::optional<TileLayout> LayoutAssignment::dotLayout(DotOp dot) const {

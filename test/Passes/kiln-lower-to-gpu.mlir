@@ -215,3 +215,43 @@ kiln.func @rowmax_mma(%x: bf16, %out: !kiln.ptr<f32>) {
   kiln.store %do[%c0], %m : !kiln.desc<f32, 1>[i32], tensor<32xf32>
   kiln.return
 }
+
+// -----
+
+// A mask built from a broadcast before the loop and used only by a select on an
+// accumulator is computed in the accumulator's layout: the broadcast lands there once,
+// and the loop exchanges no i1 tile through shared memory.
+// MMA-LABEL: gpu.func @masked_acc
+// MMA: scf.for
+// MMA-NOT: : i1, !llvm.ptr<3>
+// MMA: nvvm.mma.sync
+// MMA-NOT: : i1, !llvm.ptr<3>
+// MMA: arith.select
+// MMA-NOT: : i1, !llvm.ptr<3>
+// MMA: scf.yield
+kiln.func @masked_acc(%x: bf16, %n: i32, %out: !kiln.ptr<f32>) {
+  %a = kiln.splat %x : tensor<32x32xbf16>
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %acc0 = kiln.splat %zero : tensor<32x32xf32>
+  %ninfs = kiln.splat %ninf : tensor<32x32xf32>
+  %cols = kiln.iota : tensor<32xi32>
+  %cols2 = kiln.expand_dims %cols {axis = 0 : i32} : tensor<32xi32> -> tensor<1x32xi32>
+  %colsb = kiln.broadcast %cols2 : tensor<1x32xi32> -> tensor<32x32xi32>
+  %ns = kiln.splat %n : tensor<32x32xi32>
+  %c0 = arith.constant 0 : i32
+  %c32 = arith.constant 32 : i32
+  %r = scf.for %kb = %c0 to %n step %c32 iter_args(%acc = %acc0) -> (tensor<32x32xf32>) : i32 {
+    %d = kiln.dot %a, %a, %acc : tensor<32x32xbf16>, tensor<32x32xbf16> -> tensor<32x32xf32>
+    %kbs = kiln.splat %kb : tensor<32x32xi32>
+    %key = arith.addi %colsb, %kbs : tensor<32x32xi32>
+    %valid = arith.cmpi slt, %key, %ns : tensor<32x32xi32>
+    %s = arith.select %valid, %d, %ninfs : tensor<32x32xi1>, tensor<32x32xf32>
+    scf.yield %s : tensor<32x32xf32>
+  }
+  %m = arith.constant 32 : i64
+  %one = arith.constant 1 : i64
+  %do = kiln.make_desc %out, [%m, %m], [%m, %one] : !kiln.ptr<f32> -> !kiln.desc<f32, 2>
+  kiln.store %do[%c0, %c0], %r : !kiln.desc<f32, 2>[i32, i32], tensor<32x32xf32>
+  kiln.return
+}
