@@ -290,18 +290,26 @@ private:
   }
   Dist blocked(Type t) { return {cast<RankedTensorType>(t), TileLayout::blocked()}; }
   bool isMma(const Dist &d) const { return d.layout.kind == TileLayoutKind::MmaAccumulator; }
+  bool isRows(const Dist &d) const { return d.layout.kind == TileLayoutKind::MmaRows; }
+  /// MmaRows: the rows one warp owns, and its m16 atoms along them (two rows each per
+  /// thread: g and g + 8).
+  int64_t warpRows(const Dist &d) const { return d.type.getDimSize(0) / d.layout.warpsM; }
 
   /// Blocked tiles smaller than the block are replicated: thread t holds element
   /// t % N, and only threads t < N (the owners) write it to memory.
   bool replicated(const Dist &d) const {
-    return !isMma(d) && d.type.getNumElements() < threads;
+    return !isMma(d) && !isRows(d) && d.type.getNumElements() < threads;
   }
   int64_t perThread(const Dist &d) const {
+    if (isRows(d))
+      return warpRows(d) / 16 * 2;
     return replicated(d) ? 1 : d.type.getNumElements() / threads;
   }
   /// Consecutive registers holding consecutive elements of a row.
   int64_t vecWidth(const Dist &d) const {
     unsigned bits = getElementBitWidth(d.type.getElementType());
+    if (isRows(d))
+      return 1;
     if (isMma(d))
       return d.layout.atom == 0 && bits <= 64 ? 2 : 1;
     if (replicated(d))
@@ -343,6 +351,20 @@ private:
   /// Row-major coordinates (i32) of register k.
   SmallVector<Value> coordinates(Location loc, const Dist &d, int64_t k) {
     RankedTensorType t = d.type;
+    if (isRows(d)) {
+      // Register k = 2 * i + h: row g + 8 * h of m16 atom i of this warp's rows.
+      Value lane = b.create<arith::RemUIOp>(loc, threadId, cst(loc, 32));
+      Value warpRow = b.create<arith::DivUIOp>(
+          loc, b.create<arith::DivUIOp>(loc, threadId, cst(loc, 32)), cst(loc, d.layout.warpsN));
+      Value row = b.create<arith::AddIOp>(
+          loc, b.create<arith::MulIOp>(loc, warpRow, cst(loc, warpRows(d))),
+          b.create<arith::AddIOp>(loc, b.create<arith::DivUIOp>(loc, lane, cst(loc, 4)),
+                                  cst(loc, (k / 2) * 16 + (k % 2) * 8)));
+      SmallVector<Value> c{row};
+      if (t.getRank() == 2)
+        c.push_back(cst(loc, 0));
+      return c;
+    }
     if (isMma(d) && d.layout.atom != 0) {
       // Register k = (i * atomsN + j) * values + v: atom (i, j) of this wave's block, value
       // v of the atom's C fragment (its TV layout gives m + atomM * n).
@@ -414,6 +436,17 @@ private:
   /// For a replicated tile, whether this thread owns its element (writes it); null
   /// when every thread owns its registers.
   Value ownerMask(Location loc, const Dist &d) {
+    if (isRows(d)) {
+      // A row's value is in every lane of its quad and in every warp column.
+      Value lane = b.create<arith::RemUIOp>(loc, threadId, cst(loc, 32));
+      Value warpCol = b.create<arith::RemUIOp>(
+          loc, b.create<arith::DivUIOp>(loc, threadId, cst(loc, 32)), cst(loc, d.layout.warpsN));
+      return b.create<arith::AndIOp>(
+          loc,
+          b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
+                                  b.create<arith::RemUIOp>(loc, lane, cst(loc, 4)), cst(loc, 0)),
+          b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, warpCol, cst(loc, 0)));
+    }
     if (!replicated(d))
       return {};
     return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, threadId,
@@ -489,8 +522,8 @@ private:
     ArrayRef<Value> values = regs(v, d);
     Value owner = ownerMask(loc, d);
     for (int64_t k = 0; k < perThread(d); ++k) {
-      Value index = isMma(d) ? linearize(loc, t.getShape(), coordinates(loc, d, k))
-                             : linearIndex(loc, d, k);
+      Value index = isMma(d) || isRows(d) ? linearize(loc, t.getShape(), coordinates(loc, d, k))
+                                          : linearIndex(loc, d, k);
       Value value = toStorage(b, loc, values[k]);
       whenTrue(b, loc, owner, [&](OpBuilder &bb, Location l) {
         storeShared(bb, l, buf, index, value);
@@ -574,8 +607,11 @@ private:
     if (isa<ReshapeOp, ExpandDimsOp>(op)) {
       // Row-major order is kept, and with it every blocked element's thread and register.
       Value in = op->getOperand(0), out = op->getResult(0);
+      TileLayout l = layouts.layoutOf(out);
       if (splatScalars.count(in))
         splatScalars[out] = splatScalars[in];
+      else if (l.kind == TileLayoutKind::MmaRows) // [M] -> [M, 1]: the same rows
+        tiles[out] = llvm::to_vector(regs(in, Dist{cast<RankedTensorType>(in.getType()), l}));
       else
         tiles[out] = llvm::to_vector(regs(in, blocked(in.getType())));
       return success();
@@ -1004,8 +1040,24 @@ private:
     auto in = op.getInput().getType();
     if (failed(checkTile(op, in)))
       return failure();
-    Value buf = toShared(loc, op.getInput());
     Dist d = distOf(op);
+    TileLayout li = layouts.layoutOf(op.getInput());
+    if (isMma(d) && d.layout.atom == 0 && li.kind == TileLayoutKind::MmaRows &&
+        li.warpsM == d.layout.warpsM && li.warpsN == d.layout.warpsN &&
+        li.warpgroup == d.layout.warpgroup && in.getDimSize(1) == 1 &&
+        !splatScalars.count(op.getInput())) {
+      // A row vector across an accumulator: register k of atom (i, j), value c sits on
+      // row g + 8 * (c / 2) of atom row i, which this thread holds as rows register
+      // 2 * i + c / 2.
+      ArrayRef<Value> rows = regs(op.getInput(), Dist{cast<RankedTensorType>(in), li});
+      int64_t atomsN = d.type.getDimSize(1) / d.layout.warpsN / 8;
+      SmallVector<Value> out;
+      for (int64_t k = 0; k < perThread(d); ++k)
+        out.push_back(rows[(k / 4 / atomsN) * 2 + (k % 4) / 2]);
+      tiles[op] = out;
+      return success();
+    }
+    Value buf = toShared(loc, op.getInput());
     SmallVector<Value> out;
     for (int64_t k = 0; k < perThread(d); ++k) {
       SmallVector<Value> c = coordinates(loc, d, k);
@@ -1068,7 +1120,11 @@ private:
     };
     ArrayRef<Value> values = regs(op.getInput(), src);
     SmallVector<Value> partial = llvm::to_vector(values); // copied: maps may grow
-    Value buf = sharedAlloc(loc, warpsN * M * 4, false);
+    Dist d = distOf(op);
+    // Into the accumulator's own rows with one warp column: registers only.
+    bool inRegisters = isRows(d) && warpsN == 1;
+    SmallVector<Value> rowValues;
+    Value buf = inRegisters ? Value() : sharedAlloc(loc, warpsN * M * 4, false);
     Value lane = b.create<arith::RemUIOp>(loc, threadId, cst(loc, 32));
     Value warp = b.create<arith::DivUIOp>(loc, threadId, cst(loc, 32));
     Value warpRow = b.create<arith::DivUIOp>(loc, warp, cst(loc, warpsN));
@@ -1087,6 +1143,10 @@ private:
         for (int32_t offset : {1, 2})
           acc = combine(acc, b.create<gpu::ShuffleOp>(loc, acc, offset, 32, gpu::ShuffleMode::XOR)
                                  .getShuffleResult());
+        if (inRegisters) {
+          rowValues.push_back(acc); // register 2 * i + h
+          continue;
+        }
         Value row = b.create<arith::AddIOp>(
             loc, b.create<arith::MulIOp>(loc, warpRow, cst(loc, wm)),
             b.create<arith::AddIOp>(loc, g, cst(loc, i * 16 + 8 * h)));
@@ -1094,11 +1154,14 @@ private:
             loc, b.create<arith::MulIOp>(loc, warpCol, cst(loc, M)), row);
         whenTrue(b, loc, quadLead, [&](OpBuilder &bb, Location l) { storeShared(bb, l, buf, at, acc); });
       }
+    if (inRegisters) {
+      tiles[op] = rowValues;
+      return success();
+    }
     b.create<gpu::BarrierOp>(loc);
-    Dist d = distOf(op);
     SmallVector<Value> out;
     for (int64_t k = 0; k < perThread(d); ++k) {
-      Value row = linearIndex(loc, d, k);
+      Value row = isRows(d) ? coordinates(loc, d, k)[0] : linearIndex(loc, d, k);
       Value acc = loadShared(loc, buf, row, elem);
       for (int64_t w = 1; w < warpsN; ++w)
         acc = combine(acc, loadShared(loc, buf, b.create<arith::AddIOp>(loc, row, cst(loc, w * M)), elem));
@@ -1116,7 +1179,8 @@ private:
       Dist src = distOf(op.getInput());
       if (isMma(src) && src.layout.atom == 0 && axis == 1 && op.getKind() &&
           in.getElementType().getIntOrFloatBitWidth() == 32 &&
-          layouts.layoutOf(op).kind == TileLayoutKind::Blocked)
+          (layouts.layoutOf(op).kind == TileLayoutKind::Blocked ||
+           layouts.layoutOf(op).kind == TileLayoutKind::MmaRows))
         return lowerRowReduceMMA(op, src);
     }
     Value buf = toShared(loc, op.getInput());
@@ -1593,7 +1657,18 @@ private:
     Dist d{cast<RankedTensorType>(op.getType()), layout};
     int64_t M = d.type.getDimSize(0), N = d.type.getDimSize(1), K = a.getDimSize(1);
     bool bf16 = a.getElementType().isBF16();
-    SharedTile sa = operandTile(op.getA(), true), sb = operandTile(op.getB(), true);
+    // An A operand already in this warpgroup accumulator layout (attention's P, cast from
+    // the S accumulator) feeds the MMAs from registers: the m64nNk16 C fragments of two
+    // adjacent 8-column chunks are exactly the A fragment of a 16-wide K step.
+    TileLayout la = layouts.layoutOf(op.getA());
+    bool aInRegisters = !splatScalars.count(op.getA()) &&
+                        la.kind == TileLayoutKind::MmaAccumulator && la.warpgroup &&
+                        la.warpsM == layout.warpsM && la.atom == 0;
+    SmallVector<Value> aRegs;
+    if (aInRegisters)
+      aRegs = llvm::to_vector(regs(op.getA(), Dist{a, la}));
+    SharedTile sa = aInRegisters ? SharedTile{} : operandTile(op.getA(), true);
+    SharedTile sb = operandTile(op.getB(), true);
     SmallVector<Value> acc = llvm::to_vector(regs(op.getAcc(), d));
     int64_t n = acc.size();
     auto accType = LLVM::LLVMStructType::getLiteral(b.getContext(),
@@ -1606,7 +1681,8 @@ private:
     // the registers, since other instructions writing them would serialise the MMAs.
     std::string asmText;
     llvm::raw_string_ostream os(asmText);
-    os << "{\n.reg .pred p;\nsetp.ne.b32 p, $" << n + 2 << ", 0;\nwgmma.mma_async.sync.aligned.m64n"
+    os << "{\n.reg .pred p;\nsetp.ne.b32 p, $" << n + (aInRegisters ? 5 : 2)
+       << ", 0;\nwgmma.mma_async.sync.aligned.m64n"
        << N << "k16.f32." << (bf16 ? "bf16.bf16" : "f16.f16") << " {";
     std::string constraints;
     for (int64_t i = 0; i < n; ++i) {
@@ -1614,8 +1690,14 @@ private:
       constraints += "=f,";
     }
     // B N-major (transposed for the MMA) unless stored K-major like A.
-    os << "}, $" << n << ", $" << n + 1 << ", p, 1, 1, 0, " << (sb.transposed ? 0 : 1) << ";\n}";
-    constraints += "l,l,r";
+    // Operands after the n accumulators: A (a descriptor, or four registers), B, scale-d.
+    int64_t aCount = aInRegisters ? 4 : 1;
+    if (aInRegisters)
+      os << "}, {$" << n << ", $" << n + 1 << ", $" << n + 2 << ", $" << n + 3 << "}, $" << n + 4
+         << ", p, 1, 1, " << (sb.transposed ? 0 : 1) << ";\n}";
+    else
+      os << "}, $" << n << ", $" << n + 1 << ", p, 1, 1, 0, " << (sb.transposed ? 0 : 1) << ";\n}";
+    constraints += aInRegisters ? "r,r,r,r,l,r" : "l,l,r";
     for (int64_t i = 0; i < n; ++i)
       constraints += "," + std::to_string(i);
     Value scaleD = wgmmaAccumulate.lookup(op);
@@ -1624,9 +1706,11 @@ private:
     b.create<NVVM::WgmmaFenceAlignedOp>(loc);
     for (int64_t kk = 0; kk < K; kk += 16) {
       int64_t aBytes = ((kk / 64) * M * 64 + kk % 64) * 2;
-      Value aStart = b.create<LLVM::GEPOp>(
-          loc, sharedPtrType(), b.getI8Type(), sa.base,
-          ValueRange{b.create<arith::AddIOp>(loc, rowBytes, cst(loc, aBytes))});
+      Value aStart = aInRegisters ? Value()
+                                  : b.create<LLVM::GEPOp>(
+                                        loc, sharedPtrType(), b.getI8Type(), sa.base,
+                                        ValueRange{b.create<arith::AddIOp>(loc, rowBytes,
+                                                                           cst(loc, aBytes))});
       int64_t bBytes = sb.transposed ? ((kk / 64) * N * 64 + kk % 64) * 2 : kk * 128;
       Value bStart = b.create<LLVM::GEPOp>(loc, sharedPtrType(), b.getI8Type(), sb.base,
                                            ArrayRef<LLVM::GEPArg>{(int32_t)bBytes});
@@ -1634,7 +1718,23 @@ private:
       // 1024 bytes apart, 64-column (n) blocks K * 128 bytes apart.
       Value bDesc = sb.transposed ? wgmmaDescriptor(loc, bStart, 16, 1024)
                                   : wgmmaDescriptor(loc, bStart, K * 128, 1024);
-      SmallVector<Value> operands{wgmmaDescriptor(loc, aStart, 16, 1024), bDesc, scaleD};
+      SmallVector<Value> operands;
+      if (aInRegisters) {
+        // Chunks kk / 8 and kk / 8 + 1 of this thread's rows g and g + 8, as bf16 pairs.
+        auto pair = [&](int64_t first) {
+          Value v = b.create<LLVM::PoisonOp>(loc, VectorType::get({2}, aRegs[first].getType()));
+          for (int64_t e = 0; e < 2; ++e)
+            v = b.create<LLVM::InsertElementOp>(loc, v, aRegs[first + e], cst(loc, e));
+          return b.create<LLVM::BitcastOp>(loc, b.getI32Type(), v).getResult();
+        };
+        int64_t j = kk / 8;
+        for (int64_t first : {4 * j, 4 * j + 2, 4 * j + 4, 4 * j + 6})
+          operands.push_back(pair(first));
+      } else {
+        operands.push_back(wgmmaDescriptor(loc, aStart, 16, 1024));
+      }
+      operands.push_back(bDesc);
+      operands.push_back(scaleD);
       llvm::append_range(operands, acc);
       Value r = b.create<LLVM::InlineAsmOp>(
                      loc, accType, operands, asmText, constraints, /*has_side_effects=*/true,

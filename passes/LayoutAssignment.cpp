@@ -157,11 +157,13 @@ void LayoutAssignment::visitBlock(Block &block) {
 }
 
 /// The layout of a value computed from `operands`: an MMA layout among them wins (the
-/// accumulator stays in registers; the others convert), else Blocked.
+/// accumulator stays in registers; the others convert), then an MMA row layout, else
+/// Blocked.
 static TileLayout join(ArrayRef<std::optional<TileLayout>> operands) {
-  for (const auto &l : operands)
-    if (l && l->kind == TileLayoutKind::MmaAccumulator)
-      return *l;
+  for (TileLayoutKind kind : {TileLayoutKind::MmaAccumulator, TileLayoutKind::MmaRows})
+    for (const auto &l : operands)
+      if (l && l->kind == kind)
+        return *l;
   return TileLayout::blocked();
 }
 
@@ -173,6 +175,26 @@ void LayoutAssignment::visitOp(Operation *op) {
   }
   if (isa<LoadOp>(op))
     return; // Shared was decided up front; Blocked otherwise
+  // A built-in row reduction of an mma.sync/wgmma accumulator keeps its rows where the
+  // accumulator has them; expanding such a vector to [M, 1] keeps them too.
+  if (auto reduce = dyn_cast<ReduceOp>(op)) {
+    auto in = cast<RankedTensorType>(reduce.getInput().getType());
+    std::optional<TileLayout> l = known(reduce.getInput());
+    if (l && l->kind == TileLayoutKind::MmaAccumulator && l->atom == 0 && in.getRank() == 2 &&
+        reduce.getAxis() == 1 && reduce.getKind() && isa<RankedTensorType>(reduce.getType()) &&
+        in.getElementType().getIntOrFloatBitWidth() == 32) {
+      TileLayout rows = *l;
+      rows.kind = TileLayoutKind::MmaRows;
+      layouts[reduce.getResult()] = rows;
+    }
+    return;
+  }
+  if (auto expand = dyn_cast<ExpandDimsOp>(op)) {
+    std::optional<TileLayout> l = known(expand.getInput());
+    if (l && l->kind == TileLayoutKind::MmaRows && expand.getAxis() == 1)
+      layouts[expand.getResult()] = *l;
+    return;
+  }
   if (isa<SplatOp>(op)) {
     splats.insert(op->getResult(0));
     return;

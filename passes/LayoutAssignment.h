@@ -7,7 +7,11 @@
 //  - Shared: a swizzled shared-memory tile (a load whose only users are dot operands:
 //    copied global -> shared directly, asynchronously where the target can);
 //  - BlockIO: a dot-only load nothing materialises; each dot reads its operand fragments
-//    straight from global memory (Intel 2D block reads).
+//    straight from global memory (Intel 2D block reads);
+//  - MmaRows: a row vector of an NVIDIA MMA accumulator (its row reduction, [M] or
+//    [M, 1]): each thread holds the rows it owns in the parent layout (whose warp grid
+//    the warpsM/warpsN/warpgroup fields keep), so reducing a row and broadcasting it back
+//    (softmax's max and sum) stay in registers.
 // Anchors: dot results (MMA) and dot-only loads (Shared or BlockIO). Elementwise ops and loop-carried
 // values propagate the anchor's layout; everything else works on Blocked tiles. Where a
 // consumer needs another layout the lowering converts (through shared memory).
@@ -30,7 +34,7 @@ class DotOp;
 
 namespace mlir::kiln::lowering {
 
-enum class TileLayoutKind : uint8_t { Blocked, MmaAccumulator, Shared, BlockIO };
+enum class TileLayoutKind : uint8_t { Blocked, MmaAccumulator, Shared, BlockIO, MmaRows };
 
 struct TileLayout {
   TileLayoutKind kind = TileLayoutKind::Blocked;

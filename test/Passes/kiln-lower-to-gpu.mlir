@@ -255,3 +255,37 @@ kiln.func @masked_acc(%x: bf16, %n: i32, %out: !kiln.ptr<f32>) {
   kiln.store %do[%c0, %c0], %r : !kiln.desc<f32, 2>[i32, i32], tensor<32x32xf32>
   kiln.return
 }
+
+// -----
+
+// A row maximum of an accumulator whose warps each own whole rows (one warp column)
+// stays in the accumulator's rows (MmaRows): quad shuffles only, and broadcasting it
+// back across the tile picks registers; nothing goes through shared memory.
+// MMA-LABEL: gpu.func @row_softmax_mma
+// MMA: nvvm.mma.sync
+// MMA-NOT: !llvm.ptr<3>
+// MMA: gpu.shuffle xor %{{.*}}, %{{.*}}, %{{.*}} : f32
+// MMA: gpu.shuffle xor
+// MMA-NOT: !llvm.ptr<3>
+// MMA-NOT: gpu.barrier
+// MMA: arith.subf
+// MMA-NOT: !llvm.ptr<3>
+// MMA: gpu.return
+kiln.func @row_softmax_mma(%x: bf16, %out: !kiln.ptr<f32>) {
+  %a = kiln.splat %x : tensor<64x16xbf16>
+  %b = kiln.splat %x : tensor<16x16xbf16>
+  %zero = arith.constant 0.0 : f32
+  %c = kiln.splat %zero : tensor<64x16xf32>
+  %d = kiln.dot %a, %b, %c : tensor<64x16xbf16>, tensor<16x16xbf16> -> tensor<64x16xf32>
+  %m = kiln.reduce max %d {axis = 1 : i32} : tensor<64x16xf32> -> tensor<64xf32>
+  %m2 = kiln.expand_dims %m {axis = 1 : i32} : tensor<64xf32> -> tensor<64x1xf32>
+  %mb = kiln.broadcast %m2 : tensor<64x1xf32> -> tensor<64x16xf32>
+  %s = arith.subf %d, %mb : tensor<64x16xf32>
+  %n = arith.constant 64 : i64
+  %w = arith.constant 16 : i64
+  %one = arith.constant 1 : i64
+  %c0 = arith.constant 0 : i32
+  %do = kiln.make_desc %out, [%n, %w], [%w, %one] : !kiln.ptr<f32> -> !kiln.desc<f32, 2>
+  kiln.store %do[%c0, %c0], %s : !kiln.desc<f32, 2>[i32, i32], tensor<64x16xf32>
+  kiln.return
+}
