@@ -760,7 +760,7 @@ class Checks:
                 a=a.cuda(), b=b.cuda(), bias=bias.cuda(), y=y, M=m, N=n, K=k, lda=k, ldb=n, ldy=n),
                 ref, torch.bfloat16, tol)
 
-    def attention(self, kernel, cases, tol=8e-3):
+    def attention(self, kernel, cases, tol=8e-3, family="attention"):
         """O = softmax(Q K^T / sqrt(64)) V per head, bf16 in and out ([heads*n, 64] each):
         the reference is float64 on the same bf16 inputs."""
         torch = self.torch
@@ -769,7 +769,7 @@ class Checks:
             q, k, v = (self.randn(heads * n * 64).view(heads, n, 64).to(torch.bfloat16)
                        for _ in range(3))
             ref = torch.softmax(q.double() @ k.double().transpose(1, 2) / 8.0, dim=-1) @ v.double()
-            self.checked_run("attention", case, lambda o: kernel.launch(
+            self.checked_run(family, case, lambda o: kernel.launch(
                 q=q.cuda(), k=k.cuda(), v=v.cuda(), o=o, n=n, heads=heads, scale=0.125),
                 ref, torch.bfloat16, tol)
 
@@ -1087,9 +1087,12 @@ def run_gpu(args):
     backend = make_backend(args.launcher)
     log("launcher: %s; kernels from %s: %s" % (backend.name, args.kernels, ", ".join(sorted(manifests)) or "none"))
     families = [f for f in args.only.split(",") if f]
-    if "matmul" in families:  # every GEMM variant compiled alongside
-        families += sorted(n for n in manifests if n.startswith("matmul_") and n not in families)
+    for base in ("matmul", "attention"):  # every tile variant compiled alongside
+        if base in families:
+            families += sorted(n for n in manifests
+                               if n.startswith(base + "_") and n not in families)
     matmul_families = [f for f in families if f == "matmul" or f.startswith("matmul_")]
+    attention_families = [f for f in families if f == "attention" or f.startswith("attention_")]
     kernels, kernel_info = {}, {}
     for fam in families:
         meta = manifests.get(fam)
@@ -1147,8 +1150,10 @@ def run_gpu(args):
     if "linear_relu" in kernels:
         checks.linear(kernels["linear_relu"], [(1, 1, 1), (31, 33, 17), (128, 128, 64),
                                                 (129, 257, 100), (300, 260, 1000)])
-    if "attention" in kernels:
-        checks.attention(kernels["attention"], [(1, 1), (63, 2), (64, 1), (65, 3), (200, 2)])
+    for fam in attention_families:
+        if fam in kernels:
+            checks.attention(kernels[fam], [(1, 1), (63, 2), (64, 1), (65, 3), (200, 2)],
+                             family=fam)
     if "rowstats" in kernels:
         checks.rowstats(kernels["rowstats"], [(1, 1), (15, 17), (16, 16), (17, 33), (100, 1000)])
     n_bad = sum(not r["ok"] for r in checks.results)
@@ -1314,11 +1319,12 @@ def run_gpu(args):
             del a, b, y, ref
             alive = context_alive(torch)
 
-        for heads, n in [(64, 4096), (256, 2048)] if "attention" in kernels else []:
+        for fam, heads, n in [(f, h, n) for f in attention_families if f in kernels
+                              for h, n in [(64, 4096), (256, 2048)]]:
             if not alive:
                 break
-            log("\n== attention %d heads x n=%d, D=64, bf16 (full)" % (heads, n))
-            k = kernels["attention"]
+            log("\n== %s %d heads x n=%d, D=64, bf16 (full)" % (fam, heads, n))
+            k = kernels[fam]
             q, kk_, v = (torch.randn(heads, n, 64, device="cuda").to(torch.bfloat16) for _ in range(3))
             o = torch.empty_like(q)
             flops = 4.0 * heads * n * n * 64
@@ -1337,8 +1343,8 @@ def run_gpu(args):
                 if "ms" in entry:
                     entry["tflops"] = _r(flops / (entry["ms"] * 1e-3) / 1e12)
             if "error" in mine:
-                failed.append("attention %dx%d" % (heads, n))
-            doc["cases"].append({"family": "attention", "case": "%dx%d D64 bf16" % (heads, n),
+                failed.append("%s %dx%d" % (fam, heads, n))
+            doc["cases"].append({"family": fam, "case": "%dx%d D64 bf16" % (heads, n),
                                  "ours": mine, "peers": peers})
             save()
             del q, kk_, v, o, ref
