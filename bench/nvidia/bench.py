@@ -227,6 +227,12 @@ def check_gpu_meta(meta):
     return problems
 
 
+def attention_head_dim(name):
+    """Head dimension of an attention kernel from its name (attention_d128_...); 64 else."""
+    m = re.match(r"attention_d(\d+)_", name)
+    return int(m.group(1)) if m else 64
+
+
 def marshal_args(meta, values):
     """Neutral argument list [(tag, value)] in params order, from {param name: value}.
 
@@ -761,17 +767,25 @@ class Checks:
                 ref, torch.bfloat16, tol)
 
     def attention(self, kernel, cases, tol=8e-3, family="attention"):
-        """O = softmax(Q K^T / sqrt(64)) V per head, bf16 in and out ([heads*n, 64] each):
-        the reference is float64 on the same bf16 inputs."""
+        """O = softmax(Q K^T / sqrt(D)) V per head, bf16 in and out ([heads*n, D] each),
+        full and (for kernels with a `causal` parameter) causal: the reference is float64
+        on the same bf16 inputs."""
         torch = self.torch
+        d = attention_head_dim(family)
+        has_causal = any(p["name"] == "causal" for p in kernel.meta["params"])
         for n, heads in cases:
-            case = "n=%d heads=%d" % (n, heads)
-            q, k, v = (self.randn(heads * n * 64).view(heads, n, 64).to(torch.bfloat16)
-                       for _ in range(3))
-            ref = torch.softmax(q.double() @ k.double().transpose(1, 2) / 8.0, dim=-1) @ v.double()
-            self.checked_run(family, case, lambda o: kernel.launch(
-                q=q.cuda(), k=k.cuda(), v=v.cuda(), o=o, n=n, heads=heads, scale=0.125),
-                ref, torch.bfloat16, tol)
+            for causal in ([0, 1] if has_causal else [0]):
+                case = "n=%d heads=%d%s" % (n, heads, " causal" if causal else "")
+                q, k, v = (self.randn(heads * n * d).view(heads, n, d).to(torch.bfloat16)
+                           for _ in range(3))
+                s = q.double() @ k.double().transpose(1, 2) / math.sqrt(d)
+                if causal:
+                    s = s.masked_fill(torch.ones(n, n, dtype=torch.bool).triu(1), float("-inf"))
+                ref = torch.softmax(s, dim=-1) @ v.double()
+                extra = {"causal": causal} if has_causal else {}
+                self.checked_run(family, case, lambda o: kernel.launch(
+                    q=q.cuda(), k=k.cuda(), v=v.cuda(), o=o, n=n, heads=heads,
+                    scale=1.0 / math.sqrt(d), **extra), ref, torch.bfloat16, tol)
 
     def rowstats(self, kernel, cases, tol=1e-5):
         """Row sums and maxima, forward/reverse running sums of the first 16 columns and
@@ -1319,33 +1333,65 @@ def run_gpu(args):
             del a, b, y, ref
             alive = context_alive(torch)
 
-        for fam, heads, n in [(f, h, n) for f in attention_families if f in kernels
-                              for h, n in [(64, 4096), (256, 2048)]]:
+        # The example: D = 64, full. Template kernels (attention_d<D>_...) with a causal
+        # parameter: the attention issue's shapes (batch x heads folded), full and causal,
+        # against SDPA's default choice and each of its flash, cuDNN and memory-efficient
+        # back ends.
+        runs = []
+        for f in attention_families:
+            if f not in kernels:
+                continue
+            d = attention_head_dim(f)
+            if any(p["name"] == "causal" for p in kernels[f].meta["params"]):
+                shapes = [(4, 16, 4096), (1, 16, 16384)] if d == 128 else [(8, 32, 2048)]
+                runs += [(f, b * h, n, d, c) for b, h, n in shapes for c in (0, 1)]
+            else:
+                runs += [(f, h, n, d, None) for h, n in [(64, 4096), (256, 2048)]]
+        for fam, heads, n, d, causal in runs:
             if not alive:
                 break
-            log("\n== %s %d heads x n=%d, D=64, bf16 (full)" % (fam, heads, n))
+            log("\n== %s %d heads x n=%d, D=%d, bf16 (%s)"
+                % (fam, heads, n, d, "causal" if causal else "full"))
             k = kernels[fam]
-            q, kk_, v = (torch.randn(heads, n, 64, device="cuda").to(torch.bfloat16) for _ in range(3))
+            q, kk_, v = (torch.randn(heads, n, d, device="cuda").to(torch.bfloat16) for _ in range(3))
             o = torch.empty_like(q)
-            flops = 4.0 * heads * n * n * 64
+            flops = 4.0 * heads * n * n * d * (0.5 if causal else 1.0)
             ref = torch.nn.functional.scaled_dot_product_attention(
-                q.float().unsqueeze(0), kk_.float().unsqueeze(0), v.float().unsqueeze(0)).squeeze(0).double()
+                q.float().unsqueeze(0), kk_.float().unsqueeze(0), v.float().unsqueeze(0),
+                is_causal=bool(causal)).squeeze(0).double()
             last = []
 
-            def sdpa():
-                last[:] = [torch.nn.functional.scaled_dot_product_attention(
-                    q.unsqueeze(0), kk_.unsqueeze(0), v.unsqueeze(0))]
-            peers = {"torch": peer("torch", sdpa, None,
-                                   lambda: rel_l2(torch, last[0].squeeze(0).float(), ref))}
-            mine = ours(lambda: k.launch(q=q, k=kk_, v=v, o=o, n=n, heads=heads, scale=0.125),
+            def sdpa(backend=None):
+                def run():
+                    args = (q.unsqueeze(0), kk_.unsqueeze(0), v.unsqueeze(0))
+                    if backend is None:
+                        last[:] = [torch.nn.functional.scaled_dot_product_attention(
+                            *args, is_causal=bool(causal))]
+                        return
+                    from torch.nn.attention import sdpa_kernel
+                    with sdpa_kernel([backend]):
+                        last[:] = [torch.nn.functional.scaled_dot_product_attention(
+                            *args, is_causal=bool(causal))]
+                return run
+            check = lambda: rel_l2(torch, last[0].squeeze(0).float(), ref)
+            peers = {"torch": peer("torch", sdpa(), None, check)}
+            if causal is not None:
+                from torch.nn.attention import SDPBackend
+                for name, backend in (("cudnn", SDPBackend.CUDNN_ATTENTION),
+                                      ("flash", SDPBackend.FLASH_ATTENTION),
+                                      ("mem_efficient", SDPBackend.EFFICIENT_ATTENTION)):
+                    peers[name] = peer(name, sdpa(backend), None, check)
+            extra = {"causal": causal} if causal is not None else {}
+            mine = ours(lambda: k.launch(q=q, k=kk_, v=v, o=o, n=n, heads=heads,
+                                         scale=1.0 / math.sqrt(d), **extra),
                         None, lambda: o.fill_(POISON), lambda: rel_l2(torch, o.float(), ref), 1e-2)
             for entry in [mine] + list(peers.values()):
                 if "ms" in entry:
                     entry["tflops"] = _r(flops / (entry["ms"] * 1e-3) / 1e12)
             if "error" in mine:
                 failed.append("%s %dx%d" % (fam, heads, n))
-            doc["cases"].append({"family": fam, "case": "%dx%d D64 bf16" % (heads, n),
-                                 "ours": mine, "peers": peers})
+            label = "%dx%d D%d bf16%s" % (heads, n, d, " causal" if causal else "")
+            doc["cases"].append({"family": fam, "case": label, "ours": mine, "peers": peers})
             save()
             del q, kk_, v, o, ref
             alive = context_alive(torch)
