@@ -767,25 +767,45 @@ class Checks:
                 ref, torch.bfloat16, tol)
 
     def attention(self, kernel, cases, tol=8e-3, family="attention"):
-        """O = softmax(Q K^T / sqrt(D)) V per head, bf16 in and out ([heads*n, D] each),
-        full and (for kernels with a `causal` parameter) causal: the reference is float64
-        on the same bf16 inputs."""
+        """O = softmax(Q K^T / sqrt(D)) V per head, bf16 in and out ([heads*n, D] each): the
+        reference is float64 on the same bf16 inputs. Template kernels (with `causal`,
+        `group` and `lse` parameters) are also checked causal, with grouped key/value heads,
+        and on their log-sum-exp output."""
         torch = self.torch
         d = attention_head_dim(family)
-        has_causal = any(p["name"] == "causal" for p in kernel.meta["params"])
+        names = [p["name"] for p in kernel.meta["params"]]
+        template = "causal" in names
+        variants = [(0, 1)]
+        if template:
+            variants += [(1, 1), (0, 2), (1, 2)]  # (causal, query heads per key/value head)
         for n, heads in cases:
-            for causal in ([0, 1] if has_causal else [0]):
-                case = "n=%d heads=%d%s" % (n, heads, " causal" if causal else "")
-                q, k, v = (self.randn(heads * n * d).view(heads, n, d).to(torch.bfloat16)
-                           for _ in range(3))
-                s = q.double() @ k.double().transpose(1, 2) / math.sqrt(d)
+            for causal, group in variants:
+                if heads % group:
+                    continue
+                case = "n=%d heads=%d%s%s" % (n, heads, " causal" if causal else "",
+                                              " group=%d" % group if group > 1 else "")
+                q = self.randn(heads * n * d).view(heads, n, d).to(torch.bfloat16)
+                k, v = (self.randn(heads // group * n * d).view(heads // group, n, d)
+                        .to(torch.bfloat16) for _ in range(2))
+                kr, vr = (t.double().repeat_interleave(group, dim=0) for t in (k, v))
+                s = q.double() @ kr.transpose(1, 2) / math.sqrt(d)
                 if causal:
                     s = s.masked_fill(torch.ones(n, n, dtype=torch.bool).triu(1), float("-inf"))
-                ref = torch.softmax(s, dim=-1) @ v.double()
-                extra = {"causal": causal} if has_causal else {}
-                self.checked_run(family, case, lambda o: kernel.launch(
-                    q=q.cuda(), k=k.cuda(), v=v.cuda(), o=o, n=n, heads=heads,
-                    scale=1.0 / math.sqrt(d), **extra), ref, torch.bfloat16, tol)
+                ref = torch.softmax(s, dim=-1) @ vr
+                dq, dk, dv = q.cuda(), k.cuda(), v.cuda()
+                if not template:
+                    self.checked_run(family, case, lambda o: kernel.launch(
+                        q=dq, k=dk, v=dv, o=o, n=n, heads=heads, scale=1.0 / math.sqrt(d)),
+                        ref, torch.bfloat16, tol)
+                    continue
+                spare_o = torch.empty(heads * n * d, dtype=torch.bfloat16, device="cuda")
+                spare_l = torch.empty(heads * n, dtype=torch.float32, device="cuda")
+                run = lambda o, l: kernel.launch(q=dq, k=dk, v=dv, o=o, lse=l, n=n, heads=heads,
+                                                 group=group, scale=1.0 / math.sqrt(d),
+                                                 causal=causal)
+                self.checked_run(family, case, lambda o: run(o, spare_l), ref, torch.bfloat16, tol)
+                self.checked_run(family, case + " lse", lambda l: run(spare_o, l),
+                                 torch.logsumexp(s, dim=-1), torch.float32, 1e-5)
 
     def rowstats(self, kernel, cases, tol=1e-5):
         """Row sums and maxima, forward/reverse running sums of the first 16 columns and
@@ -1207,12 +1227,13 @@ def run_gpu(args):
         save()
         del src, dst
 
-        triton_softmax = None
-        if "softmax" in kernels and not args.no_triton:
+        triton_softmax = triton_attention = None
+        if not args.no_triton and ("softmax" in kernels or attention_families):
             try:
                 sys.path.insert(0, HERE)
                 import triton
                 import triton_softmax
+                import triton_attention
                 env["triton"] = triton.__version__
             except Exception as e:
                 log("  triton unavailable: %s" % e)
@@ -1375,13 +1396,21 @@ def run_gpu(args):
                 return run
             check = lambda: rel_l2(torch, last[0].squeeze(0).float(), ref)
             peers = {"torch": peer("torch", sdpa(), None, check)}
+            if causal is not None and triton_attention is not None:
+                to = torch.empty_like(q)
+                peers["triton"] = peer("triton", lambda: triton_attention.attention(
+                    q, kk_, v, causal=bool(causal), out=to), None,
+                    lambda: rel_l2(torch, to.float(), ref))
             if causal is not None:
                 from torch.nn.attention import SDPBackend
                 for name, backend in (("cudnn", SDPBackend.CUDNN_ATTENTION),
                                       ("flash", SDPBackend.FLASH_ATTENTION),
                                       ("mem_efficient", SDPBackend.EFFICIENT_ATTENTION)):
                     peers[name] = peer(name, sdpa(backend), None, check)
-            extra = {"causal": causal} if causal is not None else {}
+            extra = {}
+            if causal is not None:
+                extra = {"causal": causal, "group": 1,
+                         "lse": torch.empty(heads * n, dtype=torch.float32, device="cuda")}
             mine = ours(lambda: k.launch(q=q, k=kk_, v=v, o=o, n=n, heads=heads,
                                          scale=1.0 / math.sqrt(d), **extra),
                         None, lambda: o.fill_(POISON), lambda: rel_l2(torch, o.float(), ref), 1e-2)
