@@ -2661,10 +2661,6 @@ struct KilnLowerToGPUPass : mlir::kiln::impl::KilnLowerToGPUBase<KilnLowerToGPUP
           params.push_back(type);
         }
       }
-      auto func = b.create<gpu::GPUFuncOp>(kernel.getLoc(), kernel.getSymName(),
-                                           b.getFunctionType(params, {}));
-      func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), UnitAttr::get(ctx));
-      func.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr({(int32_t)blockThreads, 1, 1}));
       bool nvidia = mma == "nvidia-m16n8k16" || mma == "nvidia-wgmma";
       int64_t atom = mma == "amd-mfma"     ? kAmdMfma32x32x8
                      : mma == "amd-wmma"   ? kAmdWmma16x16x16
@@ -2675,18 +2671,40 @@ struct KilnLowerToGPUPass : mlir::kiln::impl::KilnLowerToGPUBase<KilnLowerToGPUP
         return signalPassFailure();
       }
       DistributionTarget target{blockThreads, warpSize, nvidia, mma == "nvidia-wgmma", atom};
-      KernelLowering lowering(func, kernel, target, kernel.getNumStages().value_or(stages),
-                              dynamicShared, tma);
-      if (failed(lowering.lower(kernel)))
-        return signalPassFailure();
-      int64_t shared = sharedMemoryBytes(func);
+      // A pipeline deeper than the chip's shared memory holds gets fewer stages (the same
+      // kernel must fit an A100's 163 KiB and an H100's 227 KiB), with a warning.
+      int64_t want = kernel.getNumStages().value_or(stages);
       int64_t limit = maxSharedBytes.getValue();
-      if (shared > limit) {
-        kernel.emitError("shared memory: kernel '")
-            << kernel.getSymName() << "' needs " << shared << " bytes ("
-            << llvm::divideCeil(shared, 1024) << " KiB) for its tiles and exchanges; the limit is "
-            << limit << " bytes (" << limit / 1024 << " KiB)";
-        return signalPassFailure();
+      for (int64_t depth = want;; --depth) {
+        auto func = b.create<gpu::GPUFuncOp>(kernel.getLoc(), kernel.getSymName(),
+                                             b.getFunctionType(params, {}));
+        func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), UnitAttr::get(ctx));
+        func.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr({(int32_t)blockThreads, 1, 1}));
+        KernelLowering lowering(func, kernel, target, depth, dynamicShared, tma);
+        if (failed(lowering.lower(kernel)))
+          return signalPassFailure();
+        int64_t shared = sharedMemoryBytes(func);
+        if (shared <= limit) {
+          if (depth < want)
+            kernel.emitWarning("kernel '")
+                << kernel.getSymName() << "' runs " << depth << " pipeline stages instead of "
+                << want << ": " << depth + 1 << " would need more than the " << limit / 1024
+                << " KiB of shared memory a program may use here";
+          break;
+        }
+        if (depth <= 1) {
+          kernel.emitError("shared memory: kernel '")
+              << kernel.getSymName() << "' needs " << shared << " bytes ("
+              << llvm::divideCeil(shared, 1024)
+              << " KiB) for its tiles and exchanges; the limit is " << limit << " bytes ("
+              << limit / 1024 << " KiB)";
+          return signalPassFailure();
+        }
+        // Try again shallower: drop this attempt and its static arena.
+        std::string arena = ("__kiln_smem_" + kernel.getSymName()).str();
+        if (Operation *g = SymbolTable::lookupSymbolIn(gpuModule, arena))
+          g->erase();
+        func.erase();
       }
     }
     for (FuncOp kernel : kernels)
