@@ -4,9 +4,8 @@
 // log-sum-exp of the scaled scores (f32).
 #include "attention_family.h"
 
-#include "../common/check.h"
+#include "reference.h"
 
-#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdlib>
@@ -40,42 +39,14 @@ int main(int argc, char **argv) {
       std::fprintf(stderr, "launch failed: %s\n", kiln_host_last_error());
       return 1;
     }
-    std::vector<double> want(qCount), wantLse((size_t)heads * n);
-    std::vector<float> got(qCount);
-    auto at = [&](const std::vector<uint16_t> &t, int h, int r, int c) {
-      return (double)example::fromBF16(t[((size_t)h * n + r) * D + c]);
-    };
-    for (int h = 0; h < heads; ++h)
-      for (int i = 0; i < n; ++i) {
-        int keys = causal ? i + 1 : n, kv = h / group;
-        std::vector<double> s(keys);
-        double m = -INFINITY, l = 0;
-        for (int j = 0; j < keys; ++j) {
-          double dot = 0;
-          for (int c = 0; c < D; ++c)
-            dot += at(q, h, i, c) * at(k, kv, j, c);
-          s[j] = dot * scale;
-          m = std::max(m, s[j]);
-        }
-        for (int j = 0; j < keys; ++j)
-          l += (s[j] = std::exp(s[j] - m));
-        wantLse[(size_t)h * n + i] = m + std::log(l);
-        for (int c = 0; c < D; ++c) {
-          double acc = 0;
-          for (int j = 0; j < keys; ++j)
-            acc += s[j] * at(v, kv, j, c);
-          size_t idx = ((size_t)h * n + i) * D + c;
-          want[idx] = acc / l;
-          got[idx] = example::fromBF16(o[idx]);
-        }
-      }
+    auto want = example::attentionReference(q, k, v, n, heads, group, causal, D, scale);
     char what[96];
     std::snprintf(what, sizeof what, "attention family n=%d heads=%d group=%d%s", n, heads, group,
                   causal ? " causal" : "");
-    ok &= example::checkClose(what, got, want, 8e-3);
+    ok &= example::checkClose(what, example::fromBF16(o), want.o, 8e-3);
     std::snprintf(what, sizeof what, "attention family lse n=%d heads=%d group=%d%s", n, heads,
                   group, causal ? " causal" : "");
-    ok &= example::checkClose(what, lse, wantLse, 1e-5);
+    ok &= example::checkClose(what, lse, want.lse, 1e-5);
   }
   return ok ? 0 : 1;
 }
