@@ -35,7 +35,7 @@ for cfg in "128 128 64 256 3 1" "128 128 64 256 3 8" "128 256 64 256 4 1" "128 2
 done
 # Attention (head dim, query rows, keys per step, threads, stages): one warpgroup per 64
 # query rows; full and causal by a run-time flag.
-for cfg in "64 64 64 128 3" "128 64 64 128 3" "128 128 64 256 2"; do
+for cfg in "64 64 64 128 3" "128 64 64 128 3" "128 128 64 256 2" "128 128 128 256 2"; do
   read -r d bm bn threads stages <<<"$cfg"
   name=attention_d${d}_${bm}x${bn}_s${stages}
   sed -e "s/@NAME@/$name/g" -e "s/@D@/$d/g" -e "s/@BM@/$bm/g" -e "s/@BN@/$bn/g" \

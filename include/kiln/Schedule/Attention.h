@@ -1,0 +1,54 @@
+//===- Attention.h - the IO-aware schedule of tiled attention ---------------===//
+//
+// FlashAttention's IO analysis as a first-order model that ranks candidate query blocks
+// BM, key blocks BN and pipeline depths S for one head dimension and chip: the on-chip
+// footprint (shared memory for Q and S stages of K and V; registers for the S, P and O
+// tiles a thread holds) gives the programs that fit on an SM and the query rows they keep
+// in flight; the bytes K and V stream through L2 per query block (FlashAttention's
+// N^2 d^2 / M term) cap the rate at L2 bandwidth x BM flops per byte. The ranking is
+// docs/attention-schedule.md's; an autotuner refines among the top candidates.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_SCHEDULE_ATTENTION_H
+#define KILN_SCHEDULE_ATTENTION_H
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kiln::schedule {
+
+/// What the model needs to know of a chip.
+struct Chip {
+  std::string name;
+  int64_t sharedPerSM;      ///< bytes of shared memory per SM
+  int64_t sharedPerProgram; ///< bytes one program may use
+  int64_t registersPerSM;   ///< 32-bit registers
+  int64_t threadsPerSM;
+  double l2BytesPerSecond;
+  double mmaFlopsPerSecond; ///< dense bf16 rate the MMAs reach
+  int64_t rowsToSaturate;   ///< query rows in flight per SM that keep the MMAs busy
+};
+
+/// sm_90a (H100 SXM) or sm_80 (A100); nullopt for others.
+std::optional<Chip> lookupChip(const std::string &name);
+
+/// One candidate schedule and what the model says of it.
+struct AttentionSchedule {
+  int64_t blockM = 0, blockN = 0, stages = 0, threads = 0;
+  int64_t sharedBytes = 0, registers = 0; ///< per program; registers per thread (estimate)
+  int64_t programsPerSM = 0;              ///< 0: does not fit
+  double l2Bytes = 0;                     ///< K and V streamed once per query block
+  double flopsPerSecond = 0;              ///< the model's rate
+  std::string limit;                      ///< "rows" (latency) or "l2" (bandwidth)
+};
+
+/// Every candidate for heads x n queries/keys of head dimension d (2-byte elements), best
+/// first; candidates that do not fit (programsPerSM == 0) last.
+std::vector<AttentionSchedule> rankAttentionSchedules(const Chip &chip, int64_t heads, int64_t n,
+                                                      int64_t d, bool causal);
+
+} // namespace kiln::schedule
+
+#endif

@@ -1,0 +1,75 @@
+//===- Attention.cpp - the IO-aware schedule of tiled attention -------------===//
+#include "kiln/Schedule/Attention.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <tuple>
+
+namespace kiln::schedule {
+
+std::optional<Chip> lookupChip(const std::string &name) {
+  // L2: about 10 TB/s on H100, 5 on A100. MMA: the dense bf16 rate cuBLAS reaches (H100
+  // ~790 of 989 TFLOP/s, A100 ~280 of 312). Rows to saturate: calibrated on Kiln's H100
+  // attention measurements (docs/attention-schedule.md).
+  if (name == "sm_90a")
+    return Chip{name, 228 * 1024, 227 * 1024, 65536, 2048, 10.0e12, 790e12, 512};
+  if (name == "sm_80")
+    return Chip{name, 164 * 1024, 163 * 1024, 65536, 2048, 5.0e12, 280e12, 512};
+  return std::nullopt;
+}
+
+/// Registers a thread needs: the S and O accumulators (f32) and P (bf16 pairs) of its
+/// share of the block, plus a base calibrated on Kiln's H100 kernels (151-187 registers
+/// measured for 64x64 and 128x64 blocks at D = 64 and 128).
+static int64_t estimateRegisters(int64_t bm, int64_t bn, int64_t d, int64_t threads) {
+  constexpr int64_t kBase = 75;
+  return kBase + (bm * bn + bm * d) / threads + bm * bn / (2 * threads);
+}
+
+std::vector<AttentionSchedule> rankAttentionSchedules(const Chip &chip, int64_t heads, int64_t n,
+                                                      int64_t d, bool causal) {
+  std::vector<AttentionSchedule> out;
+  const double elem = 2; // bf16 / f16
+  for (int64_t bm : {64, 128, 256}) // whole warpgroups, a power-of-two thread count
+    for (int64_t bn : {32, 64, 128, 256})
+      for (int64_t stages : {2, 3, 4}) {
+        AttentionSchedule s;
+        s.blockM = bm, s.blockN = bn, s.stages = stages;
+        s.threads = bm / 64 * 128; // one warpgroup per 64 query rows
+        // Q once, K and V per stage; 1024-byte aligned buffers, tensor maps, mbarriers.
+        s.sharedBytes = (int64_t)(bm * d * elem + stages * 2 * bn * d * elem) + 4096;
+        s.registers = estimateRegisters(bm, bn, d, s.threads);
+        if (s.registers <= 255 && s.sharedBytes <= chip.sharedPerProgram) {
+          int64_t regs = (s.registers + 7) / 8 * 8; // allocation granularity
+          s.programsPerSM = std::min({chip.sharedPerSM / s.sharedBytes,
+                                      chip.registersPerSM / (regs * s.threads),
+                                      chip.threadsPerSM / s.threads});
+        }
+        // Every query block streams K and V (half of them on average when causal) from
+        // L2: BM flops per byte moved.
+        double frac = causal ? 0.5 : 1.0;
+        s.l2Bytes = heads * std::ceil((double)n / bm) * 2.0 * n * d * elem * frac;
+        // Each key block costs a fixed sequence of waits, reductions and a barrier besides
+        // its MMAs: the share of time the MMAs get grows with BN as BN / (BN + 32).
+        double rows = (double)s.programsPerSM * bm;
+        double byRows = chip.mmaFlopsPerSecond * std::min(1.0, rows / chip.rowsToSaturate) *
+                        bn / (bn + 32.0);
+        double byL2 = chip.l2BytesPerSecond * bm;
+        s.flopsPerSecond = std::min(byRows, byL2);
+        s.limit = byRows <= byL2 ? "rows" : "l2";
+        out.push_back(s);
+      }
+  // Best first: the modelled rate; then more programs per SM (independent programs hide
+  // each other's softmax), larger key blocks (fewer iterations), fewer bytes, and three
+  // stages (the depth that covers a TMA's latency) over others.
+  auto key = [](const AttentionSchedule &s) {
+    return std::make_tuple(s.programsPerSM > 0, s.flopsPerSecond, s.programsPerSM, s.blockN,
+                           -s.l2Bytes, -std::abs(s.stages - 3));
+  };
+  std::stable_sort(out.begin(), out.end(),
+                   [&](const AttentionSchedule &a, const AttentionSchedule &b) { return key(a) > key(b); });
+  return out;
+}
+
+} // namespace kiln::schedule
