@@ -33,13 +33,19 @@ for cfg in "128 128 64 256 3 1" "128 128 64 256 3 8" "128 256 64 256 4 1" "128 2
       "$root/bench/nvidia/kernels/gemm.mlir.in" >"$gen/$name.mlir"
   "$kilnc" "$gen/$name.mlir" --target="$chip" -o "$out" "${flags[@]}"
 done
-# Attention (head dim, query rows, keys per step, threads, stages): one warpgroup per 64
-# query rows; full and causal by a run-time flag.
-for cfg in "64 64 64 128 3" "128 64 64 128 3" "128 128 64 256 2" "128 128 128 256 2"; do
-  read -r d bm bn threads stages <<<"$cfg"
-  name=attention_d${d}_${bm}x${bn}_s${stages}
-  sed -e "s/@NAME@/$name/g" -e "s/@D@/$d/g" -e "s/@BM@/$bm/g" -e "s/@BN@/$bn/g" \
-      -e "s/@THREADS@/$threads/g" -e "s/@STAGES@/$stages/g" \
-      "$root/bench/nvidia/kernels/attention.mlir.in" >"$gen/$name.mlir"
-  "$kilnc" "$gen/$name.mlir" --target="$chip" -o "$out"
+# Attention: for each head dimension, the schedule model's three best block sizes
+# (kiln-schedule --per-block; docs/attention-schedule.md), timed side by side on the GPU:
+# the bench is where its ranking meets measurements. One warpgroup per 64 query rows;
+# full and causal by a run-time flag.
+schedule=${KILN_SCHEDULE:-$root/build/bin/kiln-schedule}
+for d in 64 128; do
+  "$schedule" attention --chip "$chip" --heads 64 --n 4096 --d "$d" --top 3 --per-block |
+    awk '$1 ~ /^[0-9]+x[0-9]+$/ { split($1, b, "x"); print b[1], b[2], $3, $2 }' |
+    while read -r bm bn threads stages; do
+      name=attention_d${d}_${bm}x${bn}_s${stages}
+      sed -e "s/@NAME@/$name/g" -e "s/@D@/$d/g" -e "s/@BM@/$bm/g" -e "s/@BN@/$bn/g" \
+          -e "s/@THREADS@/$threads/g" -e "s/@STAGES@/$stages/g" \
+          "$root/bench/nvidia/kernels/attention.mlir.in" >"$gen/$name.mlir"
+      "$kilnc" "$gen/$name.mlir" --target="$chip" -o "$out"
+    done
 done

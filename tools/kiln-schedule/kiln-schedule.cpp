@@ -1,9 +1,11 @@
 // kiln-schedule: the attention schedule model's ranking for one problem.
 //   kiln-schedule attention --chip sm_90a --heads 64 --n 4096 --d 128 [--causal] [--top K]
-// prints the best K candidates (blocks, stages, threads, footprint, programs per SM, L2
+//                 [--per-block]
+// prints the best K candidates (--per-block: only each block size's best depth) (blocks, stages, threads, footprint, programs per SM, L2
 // bytes, modelled rate and its limit) and a last line "choice: BMxBN sS threads T".
 #include "kiln/Schedule/Attention.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -14,7 +16,7 @@ using namespace kiln::schedule;
 static int usage(const std::string &why) {
   std::fprintf(stderr,
                "kiln-schedule: %s\nusage: kiln-schedule attention --chip sm_90a|sm_80 --heads H "
-               "--n N --d D [--causal] [--top K]\n",
+               "--n N --d D [--causal] [--top K] [--per-block]\n",
                why.c_str());
   return 2;
 }
@@ -24,7 +26,7 @@ int main(int argc, char **argv) {
     return usage("expected the problem kind 'attention'");
   std::string chipName = "sm_90a";
   long heads = 1, n = 0, d = 0, top = 5;
-  bool causal = false;
+  bool causal = false, perBlock = false;
   for (int i = 2; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&](long &out) {
@@ -38,6 +40,8 @@ int main(int argc, char **argv) {
       chipName = argv[++i];
     else if (a == "--causal")
       causal = true;
+    else if (a == "--per-block")
+      perBlock = true;
     else if (!((a == "--heads" && value(heads)) || (a == "--n" && value(n)) ||
                (a == "--d" && value(d)) || (a == "--top" && value(top))))
       return usage("bad argument '" + a + "'");
@@ -50,6 +54,15 @@ int main(int argc, char **argv) {
   if (!chip)
     return usage("unknown chip '" + chipName + "' (sm_90a or sm_80)");
   auto ranked = rankAttentionSchedules(*chip, heads, n, d, causal);
+  if (perBlock) {
+    std::vector<AttentionSchedule> firsts;
+    for (const auto &s : ranked)
+      if (std::none_of(firsts.begin(), firsts.end(), [&](const AttentionSchedule &f) {
+            return f.blockM == s.blockM && f.blockN == s.blockN;
+          }))
+        firsts.push_back(s);
+    ranked = firsts;
+  }
   std::printf("%-8s %6s %7s %7s %5s %6s %9s %7s %s\n", "block", "stages", "threads", "smem",
               "regs", "per-SM", "L2-GB", "TFLOP/s", "limit");
   for (long i = 0; i < top && i < (long)ranked.size(); ++i) {
