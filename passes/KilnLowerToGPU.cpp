@@ -35,6 +35,8 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 
+#include <limits>
+
 #define DEBUG_TYPE "kiln-lower-to-gpu"
 
 namespace mlir::kiln {
@@ -51,6 +53,9 @@ using namespace mlir::kiln::lowering;
 /// otherwise each kernel declares its own, `__kiln_smem_<kernel>`.
 static constexpr StringLiteral kDynamicShared = "__kiln_dynamic_smem";
 static constexpr StringLiteral kSharedBytesAttr = "kiln.shared_memory_bytes";
+
+/// A kernel's own static shared-memory block (targets without dynamic shared memory).
+static std::string staticArenaSymbol(StringRef kernel) { return ("__kiln_smem_" + kernel).str(); }
 
 namespace {
 
@@ -201,7 +206,7 @@ private:
   Type sharedPtrType() { return LLVM::LLVMPointerType::get(b.getContext(), 3); }
 
   std::string arenaSymbol() {
-    return dynamicShared ? kDynamicShared.str() : ("__kiln_smem_" + func.getName()).str();
+    return dynamicShared ? kDynamicShared.str() : staticArenaSymbol(func.getName());
   }
 
   Value arena(bool persistent) {
@@ -225,22 +230,26 @@ private:
   /// `bytes` of shared memory. Persistent buffers live for the whole kernel; scratch
   /// lives until the next op's lowering, which fences the reuse with a barrier.
   Value sharedAlloc(Location loc, int64_t bytes, bool persistent, int64_t align = 16) {
-    int64_t offset;
-    if (persistent) {
-      // 1024: the period of the 128-byte swizzle wgmma descriptors assume.
-      offset = llvm::alignTo(persistentBytes, 1024);
-      persistentBytes = offset + bytes;
-    } else {
-      if (!scratchFenced) {
-        // Threads may still be reading what the previous op left here.
-        b.create<gpu::BarrierOp>(loc);
-        scratchFenced = true;
-      }
-      offset = llvm::alignTo(scratchCursor, align);
-      scratchCursor = offset + bytes;
-      scratchBytes = std::max(scratchBytes, scratchCursor);
+    // 1024: the period of the 128-byte swizzle wgmma descriptors assume.
+    if (persistent)
+      return persistentAlloc(loc, bytes, 1024);
+    if (!scratchFenced) {
+      // Threads may still be reading what the previous op left here.
+      b.create<gpu::BarrierOp>(loc);
+      scratchFenced = true;
     }
-    return b.create<LLVM::GEPOp>(loc, sharedPtrType(), b.getI8Type(), arena(persistent),
+    int64_t offset = llvm::alignTo(scratchCursor, align);
+    scratchCursor = offset + bytes;
+    scratchBytes = std::max(scratchBytes, scratchCursor);
+    return b.create<LLVM::GEPOp>(loc, sharedPtrType(), b.getI8Type(), arena(false),
+                                 ArrayRef<LLVM::GEPArg>{(int32_t)offset});
+  }
+  /// Shared memory for the rest of the kernel (tiles, pipeline stages, tensor maps,
+  /// mbarriers), `align`-aligned.
+  Value persistentAlloc(Location loc, int64_t bytes, int64_t align) {
+    int64_t offset = llvm::alignTo(persistentBytes, align);
+    persistentBytes = offset + bytes;
+    return b.create<LLVM::GEPOp>(loc, sharedPtrType(), b.getI8Type(), arena(true),
                                  ArrayRef<LLVM::GEPArg>{(int32_t)offset});
   }
   /// Starts the lowering of one op: its scratch buffers may reuse earlier ones.
@@ -1275,19 +1284,21 @@ private:
   /// The shared tile a dot reads `t` from: for ldmatrix, row-major in the swizzle the
   /// bank-conflict search picks; for wgmma, 64-column blocks of 128-byte rows with the
   /// 128-byte swizzle (Sw<3,4,3> on bytes) its matrix descriptors describe.
+  /// `transposed` stores the tile as its transpose (a K x N operand as N x K).
   SharedTile sharedTileFor(RankedTensorType t, Value base, bool warpgroup,
                            bool transposed = false) {
     int64_t rows = t.getDimSize(0), cols = t.getDimSize(1);
-    Type elem = storageType(b, t.getElementType());
     if (transposed)
-      return {base, cols, rows, 64, elem, ::kiln::layout::Swizzle::tryCreate(3, 3, 3).value(), true};
+      std::swap(rows, cols);
+    Type elem = storageType(b, t.getElementType());
     if (warpgroup)
-      return {base, rows, cols, 64, elem, ::kiln::layout::Swizzle::tryCreate(3, 3, 3).value()};
+      return {base, rows, cols, 64, elem, ::kiln::layout::Swizzle::tryCreate(3, 3, 3).value(),
+              transposed};
     // AMD and Intel read fragments element by element: an unswizzled tile keeps each
     // lane's addresses one register plus constant offsets.
     if (!target.nvidiaMma)
-      return {base, rows, cols, cols, elem, ::kiln::layout::Swizzle{}};
-    return {base, rows, cols, cols, elem, ldmatrixSwizzle(rows, cols)};
+      return {base, rows, cols, cols, elem, ::kiln::layout::Swizzle{}, transposed};
+    return {base, rows, cols, cols, elem, ldmatrixSwizzle(rows, cols), transposed};
   }
 
   /// Whether a shared load is stored K-major for warpgroup MMAs: read only as dot
@@ -1464,13 +1475,8 @@ private:
       }
       auto loopOver = [&](Value lo, int64_t count, int64_t stepBy,
                           function_ref<void(Value)> body) {
-        Value hi = b.create<LLVM::InlineAsmOp>(
-                        loc, b.getI32Type(), ValueRange{}, "mov.u32 $0, " + std::to_string(count) + ";",
-                        "=r", /*has_side_effects=*/false, /*is_align_stack=*/false,
-                        LLVM::tailcallkind::TailCallKind::None,
-                        LLVM::AsmDialectAttr::get(b.getContext(), LLVM::AsmDialect::AD_ATT),
-                        ArrayAttr())
-                       .getResult(0);
+        Value hi = inlineAsm(loc, b.getI32Type(), "mov.u32 $0, " + std::to_string(count) + ";",
+                             "=r", ValueRange{}, /*sideEffects=*/false);
         auto loop = b.create<scf::ForOp>(loc, lo, hi, cst(loc, stepBy));
         OpBuilder::InsertionGuard g(b);
         b.setInsertionPoint(loop.getBody()->getTerminator());
@@ -1528,16 +1534,14 @@ private:
       return it->second;
     Location loc = v.getLoc();
     auto t = cast<RankedTensorType>(v.getType());
-    auto stored = transposed ? RankedTensorType::get({t.getDimSize(1), t.getDimSize(0)},
-                                                     t.getElementType())
-                             : t;
-    SharedTile s = sharedTileFor(stored, sharedAlloc(loc, tileBytes(t), false, 1024), warpgroup);
+    SharedTile s = sharedTileFor(t, sharedAlloc(loc, tileBytes(t), false, 1024), warpgroup,
+                                 transposed);
     Dist d = splatScalars.count(v) ? blocked(t) : distOf(v);
     ArrayRef<Value> values = regs(v, d);
     Value owner = ownerMask(loc, d);
     for (int64_t k = 0; k < perThread(d); ++k) {
       SmallVector<Value> c = coordinates(loc, d, k);
-      Value at = transposed ? tileOffset(loc, s, c[1], c[0]) : tileOffset(loc, s, c[0], c[1]);
+      Value at = tileOffset(loc, s, c[0], c[1]);
       Value raw = toStorage(b, loc, values[k]);
       whenTrue(b, loc, owner, [&](OpBuilder &bb, Location l) { storeShared(bb, l, s.base, at, raw); });
     }
@@ -1736,12 +1740,7 @@ private:
       operands.push_back(bDesc);
       operands.push_back(scaleD);
       llvm::append_range(operands, acc);
-      Value r = b.create<LLVM::InlineAsmOp>(
-                     loc, accType, operands, asmText, constraints, /*has_side_effects=*/true,
-                     /*is_align_stack=*/false, LLVM::tailcallkind::TailCallKind::None,
-                     LLVM::AsmDialectAttr::get(b.getContext(), LLVM::AsmDialect::AD_ATT),
-                     ArrayAttr())
-                     .getResult(0);
+      Value r = inlineAsm(loc, accType, asmText, constraints, operands);
       for (int64_t i = 0; i < n; ++i)
         acc[i] = b.create<LLVM::ExtractValueOp>(loc, r, ArrayRef<int64_t>{i});
       scaleD = cst(loc, 1);
@@ -1853,7 +1852,8 @@ private:
                                                cst(loc, block * mn)));
         Value kIdx = b.create<arith::AddIOp>(
             loc, b.create<arith::DivUIOp>(loc, idx, cst(loc, mn)), cst(loc, kk));
-        // Shared tiles hold A as M x K and B as N x K: items whose value offsets step
+        Value row = isA ? along : kIdx, col = isA ? kIdx : along;
+        // Shared tiles store A as M x K and B as N x K: items whose value offsets step
         // along K by one are one vector read (up to 16 bytes).
         int64_t run = 1;
         if (!io && s.swizzle.isIdentity() && tv[1](e) % mn == 0)
@@ -1861,7 +1861,7 @@ private:
             ++run;
         run = llvm::bit_floor(uint64_t(run));
         if (run > 1) {
-          Value at = tileOffset(loc, s, along, kIdx);
+          Value at = tileOffset(loc, s, row, col);
           auto vecType = VectorType::get({run}, s.elem);
           // Aligned when every lane's run starts at a multiple of `run` along K.
           bool aligned = s.cols % run == 0 && kk % run == 0;
@@ -1879,10 +1879,9 @@ private:
           e += run;
           continue;
         }
-        Value row = isA ? along : kIdx, col = isA ? kIdx : along;
         Value raw = io ? guardedLoad(b, loc, io->load, descs[io->load.getDesc()], io->offsets,
                                      {row, col})
-                       : loadShared(loc, s.base, tileOffset(loc, s, along, kIdx), s.elem);
+                       : loadShared(loc, s.base, tileOffset(loc, s, row, col), s.elem);
         if (raw.getType() != lane16)
           raw = b.create<LLVM::BitcastOp>(loc, lane16, raw);
         frag = b.create<LLVM::InsertElementOp>(loc, frag, raw, cst(loc, e));
@@ -2095,9 +2094,10 @@ private:
   }
 
   /// Issues the copies of `loads` for the iteration at `iv` into stage `stage` of their
-  /// buffers, when `iv` is inside the loop; then commits a group (possibly empty, so
-  /// every thread counts the same groups).
-  /// `barriers` (TMA pipelines): the stages' mbarriers; `tmaOk` picks TMA or cp.async.
+  /// buffers, when `iv` is inside the loop. Without `barriers` it then commits a cp.async
+  /// group (possibly empty, so every thread counts the same groups); with them (TMA
+  /// pipelines: the stages' mbarriers) the copies complete on the stage's mbarrier, by
+  /// TMA or, where `tmaOk` is false, by cp.async.
   void issueStage(scf::ForOp loop, ArrayRef<LoadOp> loads, const SetVector<Operation *> &slice,
                   ArrayRef<SharedTile> buffers, Value iv, Value stage, Value barriers,
                   Value tmaOk) {
@@ -2154,12 +2154,17 @@ private:
 
   // --- TMA (sm_90a) ---------------------------------------------------------------
 
+  /// Inline PTX with one result (`result` null: none).
+  Value inlineAsm(Location loc, Type result, StringRef text, StringRef constraints,
+                  ValueRange operands, bool sideEffects = true) {
+    auto op = b.create<LLVM::InlineAsmOp>(
+        loc, result ? TypeRange{result} : TypeRange{}, operands, text, constraints, sideEffects,
+        /*is_align_stack=*/false, LLVM::tailcallkind::TailCallKind::None,
+        LLVM::AsmDialectAttr::get(b.getContext(), LLVM::AsmDialect::AD_ATT), ArrayAttr());
+    return result ? op.getResult(0) : Value();
+  }
   void asmVoid(Location loc, StringRef text, StringRef constraints, ValueRange operands) {
-    b.create<LLVM::InlineAsmOp>(loc, TypeRange{}, operands, text, constraints,
-                                /*has_side_effects=*/true, /*is_align_stack=*/false,
-                                LLVM::tailcallkind::TailCallKind::None,
-                                LLVM::AsmDialectAttr::get(b.getContext(), LLVM::AsmDialect::AD_ATT),
-                                ArrayAttr());
+    inlineAsm(loc, Type(), text, constraints, operands);
   }
   Value sharedAddress(Location loc, Value p) {
     return b.create<LLVM::PtrToIntOp>(loc, b.getI32Type(), p);
@@ -2172,9 +2177,7 @@ private:
     TileLayout l = layouts.layoutOf(load);
     RankedTensorType t = load.getType();
     Type elem = t.getElementType();
-    auto padding = load.getPaddingAttr();
-    bool zeroPadding = !padding || (isa<FloatAttr>(padding) &&
-                                    cast<FloatAttr>(padding).getValue().isPosZero());
+    bool zeroPadding = !load.getPaddingAttr() || isZeroPadding(load.getPaddingAttr());
     if (!(useTma && target.nvidiaWgmma && l.kind == TileLayoutKind::Shared && l.warpgroup &&
           t.getRank() == 2 && (elem.isBF16() || elem.isF16()) && zeroPadding))
       return false;
@@ -2245,11 +2248,8 @@ private:
     Value address = b.create<arith::AddIOp>(
         loc, b.create<LLVM::PtrToIntOp>(loc, i64, scratch(loc)),
         b.create<arith::MulIOp>(loc, slot, c64(kTensorMapBytes)));
-    // Staging copy: persistent (small, 128-byte aligned) so no other op's scratch overlaps.
-    int64_t offset = llvm::alignTo(persistentBytes, 128);
-    persistentBytes = offset + kTensorMapBytes;
-    Value staging = b.create<LLVM::GEPOp>(loc, sharedPtrType(), b.getI8Type(), arena(true),
-                                          ArrayRef<LLVM::GEPArg>{(int32_t)offset});
+    // Staging copy: persistent (128-byte aligned) so no other op's scratch overlaps.
+    Value staging = persistentAlloc(loc, kTensorMapBytes, 128);
     RankedTensorType t = load.getType();
     int64_t elemType = t.getElementType().isBF16() ? 10 : 6; // PTX .elemtype codes
     Value warp0 = b.create<arith::AndIOp>(
@@ -2418,10 +2418,7 @@ private:
         tensorMaps[load] = buildTensorMap(loc, load);
         tmaOk = b.create<arith::AndIOp>(loc, tmaOk, tensorMaps[load].usable);
       }
-      int64_t offset = llvm::alignTo(persistentBytes, 8);
-      persistentBytes = offset + 8 * stages;
-      barriers = b.create<LLVM::GEPOp>(loc, sharedPtrType(), b.getI8Type(), arena(true),
-                                       ArrayRef<LLVM::GEPArg>{(int32_t)offset});
+      barriers = persistentAlloc(loc, 8 * stages, 8);
       Value count = b.create<arith::SelectOp>(loc, tmaOk, cst(loc, 1), cst(loc, threads));
       Value first = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, threadId, cst(loc, 0));
       whenTrue(b, loc, first, [&](OpBuilder &bb, Location l) {
@@ -2675,6 +2672,7 @@ struct KilnLowerToGPUPass : mlir::kiln::impl::KilnLowerToGPUBase<KilnLowerToGPUP
       // kernel must fit an A100's 163 KiB and an H100's 227 KiB), with a warning.
       int64_t want = kernel.getNumStages().value_or(stages);
       int64_t limit = maxSharedBytes.getValue();
+      int64_t previous = std::numeric_limits<int64_t>::max();
       for (int64_t depth = want;; --depth) {
         auto func = b.create<gpu::GPUFuncOp>(kernel.getLoc(), kernel.getSymName(),
                                              b.getFunctionType(params, {}));
@@ -2692,7 +2690,8 @@ struct KilnLowerToGPUPass : mlir::kiln::impl::KilnLowerToGPUBase<KilnLowerToGPUP
                 << " KiB of shared memory a program may use here";
           break;
         }
-        if (depth <= 1) {
+        // Give up at one stage, or when a stage fewer saved nothing (no pipelined loop).
+        if (depth <= 1 || shared >= previous) {
           kernel.emitError("shared memory: kernel '")
               << kernel.getSymName() << "' needs " << shared << " bytes ("
               << llvm::divideCeil(shared, 1024)
@@ -2701,10 +2700,10 @@ struct KilnLowerToGPUPass : mlir::kiln::impl::KilnLowerToGPUBase<KilnLowerToGPUP
           return signalPassFailure();
         }
         // Try again shallower: drop this attempt and its static arena.
-        std::string arena = ("__kiln_smem_" + kernel.getSymName()).str();
-        if (Operation *g = SymbolTable::lookupSymbolIn(gpuModule, arena))
+        if (Operation *g = SymbolTable::lookupSymbolIn(gpuModule, staticArenaSymbol(kernel.getSymName())))
           g->erase();
         func.erase();
+        previous = shared;
       }
     }
     for (FuncOp kernel : kernels)

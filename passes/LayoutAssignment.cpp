@@ -11,8 +11,7 @@ using namespace mlir;
 using namespace mlir::kiln;
 using namespace mlir::kiln::lowering;
 
-/// Whether a load's padding is +0 (what a 2D block read fills outside the tensor).
-static bool isZeroPadding(TypedAttr padding) {
+bool mlir::kiln::lowering::isZeroPadding(TypedAttr padding) {
   if (auto f = dyn_cast<FloatAttr>(padding))
     return f.getValue().isPosZero();
   if (auto i = dyn_cast<IntegerAttr>(padding))

@@ -84,6 +84,10 @@ struct AtomShape {
 };
 AtomShape matrixAtomShape(int64_t atom);
 
+/// Whether a load's padding attribute is +0 (what 2D block reads and TMA fill outside the
+/// tensor).
+bool isZeroPadding(TypedAttr padding);
+
 /// The MMA layout for an accumulator of type `c` (rank 2, f32) with operands of `in`
 /// elements: warpgroup MMAs where the target has them and the tile is one m64 row block
 /// per warpgroup with 64-multiple N <= 256 and K; else a warp grid of m16n16 blocks;

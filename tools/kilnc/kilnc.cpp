@@ -236,6 +236,26 @@ static int writeMetadata(std::vector<driver::KernelInfo> &kernels, StringRef bin
   return writeFile(outputPath(outputStem(), ".json"), json);
 }
 
+/// Copies what a GPU pipeline learnt about each kernel into its launch description.
+static void applyResources(std::vector<driver::KernelInfo> &kernels,
+                           const std::vector<target::KernelResources> &resources,
+                           const target::GPUTarget &chip) {
+  for (auto &k : kernels) {
+    k.symbol = k.name;
+    // subgroup_size is for AMD and Intel; NVIDIA kernels always run warps of 32.
+    k.subgroupSize = chip.vendor == target::Vendor::NVIDIA ? 0 : chip.subgroupSize;
+    for (const auto &r : resources)
+      if (r.name == k.name) {
+        k.threads = r.threads;
+        k.sharedMemoryBytes = r.sharedBytes;
+        k.registers = r.registers;
+        k.scalarRegisters = r.scalarRegisters;
+        k.scratchBytes = r.scratchBytes;
+        k.globalScratchBytes = r.globalScratchBytes;
+      }
+  }
+}
+
 /// Runs ptxas -v over the written PTX: records registers and spills per kernel, warns
 /// about spills (an error with --Werror-spills).
 static int reportResources(std::vector<driver::KernelInfo> &kernels, StringRef ptxPath,
@@ -320,15 +340,7 @@ static int compileForNVIDIA(mlir::ModuleOp module, std::vector<driver::KernelInf
   auto cubin = nvidia::serialize(module, options, /*ptx=*/false);
   if (mlir::failed(cubin))
     return 1;
-  for (auto &k : kernels) {
-    k.symbol = k.name;
-    for (const auto &r : resources)
-      if (r.name == k.name) {
-        k.threads = r.threads;
-        k.sharedMemoryBytes = r.sharedBytes;
-        k.globalScratchBytes = r.globalScratchBytes;
-      }
-  }
+  applyResources(kernels, resources, *target::lookupGPUTarget(options.chip));
   if (std::error_code ec = sys::fs::create_directories(outputDir))
     return fail("cannot create '" + outputDir + "': " + ec.message());
   std::string stem = outputStem();
@@ -347,25 +359,6 @@ static int checkThreads(const target::GPUTarget &chip) {
     return fail(formatv("--gpu-threads must be a multiple of {0} between {0} and {1} for {2}",
                         chip.subgroupSize, chip.maxThreads, chip.chip));
   return 0;
-}
-
-/// Copies what a GPU pipeline learnt about each kernel into its launch description.
-static void applyResources(std::vector<driver::KernelInfo> &kernels,
-                           const std::vector<target::KernelResources> &resources,
-                           const target::GPUTarget &chip) {
-  for (auto &k : kernels) {
-    k.symbol = k.name;
-    k.subgroupSize = chip.subgroupSize;
-    for (const auto &r : resources)
-      if (r.name == k.name) {
-        k.threads = r.threads;
-        k.sharedMemoryBytes = r.sharedBytes;
-        k.registers = r.registers;
-        k.scalarRegisters = r.scalarRegisters;
-        k.scratchBytes = r.scratchBytes;
-        k.globalScratchBytes = r.globalScratchBytes;
-      }
-  }
 }
 
 /// Writes DIR/STEM.EXT with the binary, and DIR/STEM.json.
