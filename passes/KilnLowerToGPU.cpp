@@ -2609,6 +2609,8 @@ struct KilnLowerToGPUPass : mlir::kiln::impl::KilnLowerToGPUBase<KilnLowerToGPUP
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();
+    if (failed(checkStaticTiles(module)))
+      return signalPassFailure();
     if (threads <= 0 || warpSize <= 0 || threads % warpSize != 0) {
       module.emitError("threads (") << threads << ") must be a positive multiple of the warp size ("
                                     << warpSize << ")";

@@ -547,6 +547,8 @@ struct KilnLowerToHostPass : mlir::kiln::impl::KilnLowerToHostBase<KilnLowerToHo
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();
+    if (failed(checkStaticTiles(module)))
+      return signalPassFailure();
     SmallVector<std::pair<std::string, FunctionType>> kernels;
     SmallVector<FuncOp> funcs(module.getOps<FuncOp>());
     // The host runs every tile in one thread: layouts that distribute tiles over

@@ -33,6 +33,10 @@ int64_t sharedMemoryBytes(gpu::GPUFuncOp func);
 /// parameter to programs x that many bytes.
 int64_t globalScratchBytes(gpu::GPUFuncOp func);
 
+/// Fails with a diagnostic at the first op producing a streamed ('?') tile: code
+/// generation needs kiln-stream-fusion to have tiled the streamed axis first.
+LogicalResult checkStaticTiles(ModuleOp module);
+
 #define GEN_PASS_DECL
 #include "passes/Passes.h.inc"
 

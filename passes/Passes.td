@@ -26,6 +26,54 @@ def KilnSpecialize : Pass<"kiln-specialize", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def KilnStreamFusion : Pass<"kiln-stream-fusion", "::mlir::ModuleOp"> {
+  let summary = "Tile a kernel's streamed axis into blocks, fusing normalised reductions "
+                "with the online normalizer";
+  let description = [{
+    A tile with a `?` dimension spans a whole streamed axis: all keys of attention,
+    a whole softmax row. Written that way, attention is three lines of tile IR
+    (`S = Q·Kᵀ`, `P = softmax(S)`, `O = P·V`) that do not fit on chip. This pass
+    rewrites every such kernel into loops over blocks of `stream_block` elements of
+    the axis (the kernel's attribute, else the `block` option, else 64):
+
+    - reductions along the axis (`kiln.reduce` sum/max/min, `kiln.dot` contracting
+      it) become loop-carried accumulators;
+    - a value `exp(x - m)` whose `m` is still being reduced is computed against the
+      running value and carries a deferred factor `exp(m_run - m)`: sums and
+      contractions of it are rescaled by `exp(m_old - m_new)` each block (the online
+      normalizer), and a running `m` of -inf shifts by 0 so fully masked blocks add 0;
+    - division or multiplication by a row value still being reduced (`p = e / l`)
+      is deferred to the reduction's result (`O = (Σ e·V) / l`);
+    - what cannot be fused (a store of normalised values, a reduction of values that
+      depend non-linearly on another reduction) goes to a further loop over the axis
+      that uses the earlier loops' final values: a long-row softmax becomes one loop
+      for the maximum and sum and one that writes.
+
+    Elements past the axis' extent (the first streamed load's descriptor size minus
+    its offset) are masked in a separate last-block loop, so full blocks run unmasked.
+    When every reduction of a loop ignores positions where a condition `key <= X`
+    (or `key < X`) is false -- a -inf fill before max and exp, a 0 fill before sums
+    and contractions -- the loop stops at the largest `X`: causal attention skips the
+    blocks after its diagonal.
+
+    ```mlir
+    %s = kiln.dot %q, %kt, %z : tensor<64x64xbf16>, tensor<64x?xbf16> -> tensor<64x?xf32>
+    %m = kiln.reduce max %s {axis = 1 : i32} : tensor<64x?xf32> -> tensor<64xf32>
+    ...
+    // becomes scf.for over blocks of 64 keys carrying m, l and the accumulator.
+    ```
+  }];
+  let options = [
+    Option<"block", "block", "int64_t", /*default=*/"0",
+           "Block size along the streamed axis for kernels without stream_block "
+           "(0: 64)">,
+    Option<"forceBlock", "force-block", "int64_t", /*default=*/"0",
+           "Block size that overrides every kernel's stream_block (0: none)">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 def KilnLowerToHost : Pass<"kiln-lower-to-host", "::mlir::ModuleOp"> {
   let summary = "Lower tile IR to tensor/linalg/scf/LLVM ops for the host CPU target";
   let description = [{

@@ -219,6 +219,8 @@ LogicalResult FuncOp::verify() {
   }
   if (auto stages = getNumStages(); stages && (*stages < 1 || *stages > 8))
     return emitOpError("num_stages must be between 1 and 8, got ") << *stages;
+  if (auto block = getStreamBlock(); block && (*block < 1 || *block > 65536))
+    return emitOpError("stream_block must be between 1 and 65536, got ") << *block;
   if (auto grid = getGridAttr()) {
     if (grid.empty() || grid.size() > 3)
       return emitOpError("grid has ") << grid.size() << " entries; expected 1 to 3";
@@ -259,13 +261,15 @@ LogicalResult IotaOp::verify() {
   if (type.getRank() != 1)
     return emitOpError("result must be a 1-D tile, got rank ") << type.getRank();
   unsigned width = type.getElementType().getIntOrFloatBitWidth();
-  if (width < 64 && type.getDimSize(0) - 1 > (int64_t(1) << (width - 1)) - 1)
+  if (width < 64 && !type.isDynamicDim(0) && type.getDimSize(0) - 1 > (int64_t(1) << (width - 1)) - 1)
     return emitOpError("tile of ") << type.getDimSize(0) << " elements overflows "
                                    << type.getElementType();
   return success();
 }
 
 OpFoldResult SplatOp::fold(FoldAdaptor adaptor) {
+  if (!getType().hasStaticShape())
+    return {};
   if (auto value = dyn_cast_if_present<TypedAttr>(adaptor.getInput()))
     if (isa<IntegerAttr, FloatAttr>(value))
       return SplatElementsAttr::get(getType(), value);
@@ -287,7 +291,8 @@ LogicalResult BroadcastOp::verify() {
 OpFoldResult BroadcastOp::fold(FoldAdaptor adaptor) {
   if (getInput().getType() == getType())
     return getInput();
-  if (auto splat = dyn_cast_if_present<SplatElementsAttr>(adaptor.getInput()))
+  auto splat = dyn_cast_if_present<SplatElementsAttr>(adaptor.getInput());
+  if (splat && getType().hasStaticShape())
     return splat.resizeSplat(getType());
   return {};
 }
@@ -320,7 +325,8 @@ OpFoldResult ReshapeOp::fold(FoldAdaptor adaptor) {
     getInputMutable().assign(producer.getInput());
     return getResult();
   }
-  if (auto splat = dyn_cast_if_present<SplatElementsAttr>(adaptor.getInput()))
+  auto splat = dyn_cast_if_present<SplatElementsAttr>(adaptor.getInput());
+  if (splat && getType().hasStaticShape())
     return splat.resizeSplat(getType());
   return {};
 }
@@ -350,8 +356,6 @@ LogicalResult CastOp::verify() {
   if (isa<RankedTensorType>(in) != isa<RankedTensorType>(out) ||
       shapeOf(in) != shapeOf(out))
     return emitOpError("input and result must both be scalars or tiles of one shape");
-  if (auto tile = dyn_cast<RankedTensorType>(in); tile && !tile.hasStaticShape())
-    return emitOpError("tiles must have a static shape");
   Type inElem = elementOf(in), outElem = elementOf(out);
   if (!isCastableElement(inElem) || !isCastableElement(outElem))
     return emitOpError("cannot cast ")

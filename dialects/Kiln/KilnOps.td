@@ -19,6 +19,11 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 //===----------------------------------------------------------------------===//
 
 def Kiln_Tile : StaticShapeTensorOf<[AnyType]>;
+// A tile that may span a whole streamed axis: one dimension written `?` (all keys of
+// attention, a whole softmax row). Only kiln-stream-fusion's input has them; it tiles
+// the axis into blocks, and code generation accepts static tiles only.
+def Kiln_StreamTile : RankedTensorOf<[AnyType]>;
+def Kiln_StreamIntTile : RankedTensorOf<[AnySignlessInteger]>;
 def Kiln_IntTile : StaticShapeTensorOf<[AnySignlessInteger]>;
 def Kiln_BoolTile : StaticShapeTensorOf<[I1]>;
 def Kiln_PtrTile : StaticShapeTensorOf<[Kiln_PtrType]>;
@@ -57,6 +62,8 @@ def Kiln_FuncOp : Kiln_Op<"func", [
     (a multiple of 32, at most 1024); without it the target's default applies. The
     optional `num_stages` (1 to 8) sets how many shared-memory stages a pipelined loop
     of the kernel uses on GPUs (copies run `num_stages - 1` iterations ahead).
+    The optional `stream_block` is the block size kiln-stream-fusion tiles the
+    kernel's streamed axis (`?` dimensions) into.
 
     The optional `grid` gives the launch grid as up to three integer expressions over
     the scalar parameters (`+ - * /`, `cdiv(a, b)`, `min`, `max`, parentheses), so
@@ -78,7 +85,8 @@ def Kiln_FuncOp : Kiln_Op<"func", [
                        OptionalAttr<StrArrayAttr>:$grid,
                        OptionalAttr<StrArrayAttr>:$param_names,
                        OptionalAttr<I64Attr>:$num_threads,
-                       OptionalAttr<I64Attr>:$num_stages);
+                       OptionalAttr<I64Attr>:$num_stages,
+                       OptionalAttr<I64Attr>:$stream_block);
   let regions = (region AnyRegion:$body);
   let hasCustomAssemblyFormat = 1;
   let hasVerifier = 1;
@@ -146,7 +154,7 @@ def Kiln_IotaOp : Kiln_Op<"iota", [Pure]> {
     %r = kiln.iota : tensor<128xi32>
     ```
   }];
-  let results = (outs Kiln_IntTile:$result);
+  let results = (outs Kiln_StreamIntTile:$result);
   let assemblyFormat = "attr-dict `:` type($result)";
   let hasVerifier = 1;
 }
@@ -161,7 +169,7 @@ def Kiln_SplatOp : Kiln_Op<"splat", [Pure,
     ```
   }];
   let arguments = (ins AnyType:$input);
-  let results = (outs Kiln_Tile:$result);
+  let results = (outs Kiln_StreamTile:$result);
   let assemblyFormat = "$input attr-dict `:` type($result)";
   let hasFolder = 1;
 }
@@ -175,8 +183,8 @@ def Kiln_BroadcastOp : Kiln_Op<"broadcast", [Pure, SameOperandsAndResultElementT
     %b = kiln.broadcast %r : tensor<64x1xf32> -> tensor<64x128xf32>
     ```
   }];
-  let arguments = (ins Kiln_Tile:$input);
-  let results = (outs Kiln_Tile:$result);
+  let arguments = (ins Kiln_StreamTile:$input);
+  let results = (outs Kiln_StreamTile:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
   let hasFolder = 1;
@@ -189,8 +197,8 @@ def Kiln_ExpandDimsOp : Kiln_Op<"expand_dims", [Pure, SameOperandsAndResultEleme
     %e = kiln.expand_dims %r {axis = 1 : i32} : tensor<64xf32> -> tensor<64x1xf32>
     ```
   }];
-  let arguments = (ins Kiln_Tile:$input, I32Attr:$axis);
-  let results = (outs Kiln_Tile:$result);
+  let arguments = (ins Kiln_StreamTile:$input, I32Attr:$axis);
+  let results = (outs Kiln_StreamTile:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
 }
@@ -220,8 +228,8 @@ def Kiln_TransposeOp : Kiln_Op<"transpose", [Pure, SameOperandsAndResultElementT
     %kt = kiln.transpose %k {order = array<i32: 1, 0>} : tensor<64x128xbf16> -> tensor<128x64xbf16>
     ```
   }];
-  let arguments = (ins Kiln_Tile:$input, DenseI32ArrayAttr:$order);
-  let results = (outs Kiln_Tile:$result);
+  let arguments = (ins Kiln_StreamTile:$input, DenseI32ArrayAttr:$order);
+  let results = (outs Kiln_StreamTile:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
 }
@@ -285,7 +293,7 @@ def Kiln_LoadOp : Kiln_Op<"load", [MemoryEffects<[MemRead]>]> {
   }];
   let arguments = (ins Kiln_DescType:$desc, Variadic<Kiln_Offset>:$offsets,
                        OptionalAttr<TypedAttrInterface>:$padding);
-  let results = (outs Kiln_Tile:$result);
+  let results = (outs Kiln_StreamTile:$result);
   let assemblyFormat = [{
     $desc `[` $offsets `]` attr-dict `:` qualified(type($desc)) `[` type($offsets) `]`
     `->` type($result)
@@ -300,7 +308,7 @@ def Kiln_StoreOp : Kiln_Op<"store", [MemoryEffects<[MemWrite]>]> {
     kiln.store %d[%row, %col], %t : !kiln.desc<f32, 2>[i32, i32], tensor<64x128xf32>
     ```
   }];
-  let arguments = (ins Kiln_DescType:$desc, Variadic<Kiln_Offset>:$offsets, Kiln_Tile:$value);
+  let arguments = (ins Kiln_DescType:$desc, Variadic<Kiln_Offset>:$offsets, Kiln_StreamTile:$value);
   let assemblyFormat = [{
     $desc `[` $offsets `]` `,` $value attr-dict `:` qualified(type($desc))
     `[` type($offsets) `]` `,` type($value)
@@ -400,8 +408,8 @@ def Kiln_DotOp : Kiln_Op<"dot", [Pure, AllTypesMatch<["acc", "result"]>]> {
     %c = kiln.dot %a, %b, %acc : tensor<64x32xbf16>, tensor<32x64xbf16> -> tensor<64x64xf32>
     ```
   }];
-  let arguments = (ins Kiln_Tile:$a, Kiln_Tile:$b, Kiln_Tile:$acc);
-  let results = (outs Kiln_Tile:$result);
+  let arguments = (ins Kiln_StreamTile:$a, Kiln_StreamTile:$b, Kiln_StreamTile:$acc);
+  let results = (outs Kiln_StreamTile:$result);
   let assemblyFormat = [{
     $a `,` $b `,` $acc attr-dict `:` type($a) `,` type($b) `->` type($result)
   }];
@@ -410,7 +418,7 @@ def Kiln_DotOp : Kiln_Op<"dot", [Pure, AllTypesMatch<["acc", "result"]>]> {
 
 class Kiln_CombineOp<string mnemonic> : Kiln_Op<mnemonic, [
     Pure]> {
-  let arguments = (ins Kiln_Tile:$input, I32Attr:$axis,
+  let arguments = (ins Kiln_StreamTile:$input, I32Attr:$axis,
                        OptionalAttr<Kiln_CombineKindAttr>:$kind);
   let regions = (region AnyRegion:$combiner);
   let hasVerifier = 1;

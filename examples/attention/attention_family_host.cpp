@@ -1,8 +1,12 @@
-// attention_family_host.cpp: runs the attention family kernel (bench/nvidia/kernels/
-// attention.mlir.in at D = 64, 64x64 blocks) on the host, full and causal, with grouped
-// key/value heads, against float64 on the same bf16 inputs: O (bf16) and each row's
-// log-sum-exp of the scaled scores (f32).
+// attention_family_host.cpp: runs the attention family (bench/nvidia/kernels/
+// attention.mlir.in, naive over all keys, at D = 64 with 64 query rows per program) on
+// the host, full and causal, with grouped key/value heads, against float64 on the same
+// bf16 inputs: O (bf16) and each row's log-sum-exp of the scaled scores (f32). Two
+// instances of the template: kiln-stream-fusion's recurrence over 64-key blocks, and one
+// 256-key block, which for n <= 256 is the naive softmax itself; before vs after the
+// fusion, they must also agree with each other.
 #include "attention_family.h"
+#include "attention_whole.h"
 
 #include "reference.h"
 
@@ -40,13 +44,34 @@ int main(int argc, char **argv) {
       return 1;
     }
     auto want = example::attentionReference(q, k, v, n, heads, group, causal, D, scale);
-    char what[96];
+    char what[128];
     std::snprintf(what, sizeof what, "attention family n=%d heads=%d group=%d%s", n, heads, group,
                   causal ? " causal" : "");
     ok &= example::checkClose(what, example::fromBF16(o), want.o, 8e-3);
     std::snprintf(what, sizeof what, "attention family lse n=%d heads=%d group=%d%s", n, heads,
                   group, causal ? " causal" : "");
     ok &= example::checkClose(what, lse, want.lse, 1e-5);
+    if (n > 256)
+      continue;
+    std::vector<uint16_t> o1(qCount, 0x7fc1);
+    std::vector<float> lse1((size_t)heads * n, NAN);
+    if (kiln_attention_whole_launch(q.data(), k.data(), v.data(), o1.data(), lse1.data(), n,
+                                    heads, group, scale, causal) != KILN_SUCCESS) {
+      std::fprintf(stderr, "launch failed: %s\n", kiln_host_last_error());
+      return 1;
+    }
+    std::snprintf(what, sizeof what, "one key block n=%d heads=%d group=%d%s", n, heads, group,
+                  causal ? " causal" : "");
+    ok &= example::checkClose(what, example::fromBF16(o1), want.o, 8e-3);
+    // Blocked vs whole: the same math up to f32 rounding and P's bf16 rounding.
+    std::snprintf(what, sizeof what, "64-key blocks vs one block n=%d heads=%d group=%d%s", n,
+                  heads, group, causal ? " causal" : "");
+    std::vector<float> whole = example::fromBF16(o1);
+    ok &= example::checkClose(what, example::fromBF16(o),
+                              std::vector<double>(whole.begin(), whole.end()), 8e-3);
+    std::snprintf(what, sizeof what, "64-key blocks vs one block lse n=%d heads=%d group=%d%s",
+                  n, heads, group, causal ? " causal" : "");
+    ok &= example::checkClose(what, lse, std::vector<double>(lse1.begin(), lse1.end()), 1e-6);
   }
   return ok ? 0 : 1;
 }

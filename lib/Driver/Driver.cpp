@@ -11,6 +11,7 @@
 #include "mlir/InitAllExtensions.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/Support/SourceMgr.h"
@@ -61,11 +62,17 @@ OwningOpRef<ModuleOp> parseKernels(llvm::SourceMgr &sources, MLIRContext &contex
   return parseSourceFile<ModuleOp>(sources, &context);
 }
 
-LogicalResult specialize(ModuleOp module, llvm::ArrayRef<std::string> constants) {
+LogicalResult specialize(ModuleOp module, llvm::ArrayRef<std::string> constants,
+                         int64_t streamBlock) {
   PassManager pm(module.getContext());
   mlir::kiln::KilnSpecializeOptions options;
   options.constants = llvm::to_vector(constants);
   pm.addPass(mlir::kiln::createKilnSpecialize(options));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  mlir::kiln::KilnStreamFusionOptions fusion;
+  fusion.forceBlock = streamBlock;
+  pm.addPass(mlir::kiln::createKilnStreamFusion(fusion));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   return pm.run(module);
@@ -112,7 +119,15 @@ std::vector<KernelInfo> describeKernels(ModuleOp module) {
 LogicalResult lowerForHost(ModuleOp module) {
   PassManager pm(module.getContext());
   host::buildHostPipeline(pm);
-  return pm.run(module);
+  if (failed(pm.run(module)))
+    return failure();
+  // Only the entry points are exported: helpers the pipeline adds to every module
+  // (bufferization's dealloc_helper) must not clash when two kernels' objects link.
+  module.walk([](LLVM::LLVMFuncOp func) {
+    if (!func.isExternal() && !func.getName().starts_with("kiln_program_"))
+      func.setLinkage(LLVM::Linkage::Internal);
+  });
+  return success();
 }
 
 } // namespace kiln::driver

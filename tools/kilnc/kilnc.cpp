@@ -211,6 +211,10 @@ static cl::opt<bool> nvidiaTma(
     "nvidia-tma",
     cl::desc("sm_90a: copy warpgroup-MMA operand tiles by TMA (default on; =false: cp.async)"),
     cl::init(true), cl::cat(category));
+static cl::opt<int> streamBlock(
+    "stream-block",
+    cl::desc("Block size along streamed ('?') axes, overriding each kernel's stream_block"),
+    cl::init(0), cl::cat(category));
 static cl::opt<int> numThreads("gpu-threads",
                                cl::desc("GPU threads per program instance (default 128)"),
                                cl::init(128), cl::cat(category));
@@ -511,7 +515,9 @@ int main(int argc, char **argv) {
       return fail("-D " + d + ": no kernel has a constexpr parameter named '" +
                   d.substr(0, eq) + "'");
   }
-  if (mlir::failed(driver::specialize(*module, defines)))
+  if (streamBlock < 0)
+    return fail("--stream-block must be positive");
+  if (mlir::failed(driver::specialize(*module, defines, streamBlock)))
     return 1;
   if (emit == "tile") {
     module->print(outs());

@@ -61,8 +61,11 @@ std::unique_ptr<mlir::MLIRContext> createContext();
 mlir::OwningOpRef<mlir::ModuleOp> parseKernels(llvm::SourceMgr &sources,
                                                mlir::MLIRContext &context);
 
-/// Binds constexpr parameters (NAME=VALUE), then canonicalises. Fails with diagnostics.
-mlir::LogicalResult specialize(mlir::ModuleOp module, llvm::ArrayRef<std::string> constants);
+/// Binds constexpr parameters (NAME=VALUE), canonicalises, and tiles streamed ('?') axes
+/// (kiln-stream-fusion; `streamBlock` > 0 overrides every kernel's stream_block).
+/// Fails with diagnostics.
+mlir::LogicalResult specialize(mlir::ModuleOp module, llvm::ArrayRef<std::string> constants,
+                               int64_t streamBlock = 0);
 
 /// Reads the launch description of every kernel (call after specialize).
 std::vector<KernelInfo> describeKernels(mlir::ModuleOp module);
