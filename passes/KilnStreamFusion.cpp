@@ -168,6 +168,7 @@ private:
   Value rowSafe(Value row);
   Value alpha(Factor f);
   Value scaleAccumulator(Value acc, ArrayRef<Factor> factors, bool dot);
+  Value streamIndexBlock(RankedTensorType type, int64_t axis);
   Value validMask(RankedTensorType type, int64_t axis);
   Value streamIndexOffset(Type type);
   bool isStreamIndex(Value v);
@@ -223,7 +224,7 @@ private:
     DenseMap<unsigned, Value> accIn, accOut;
     DenseMap<Value, Value> prev, run, safe;
     DenseMap<std::pair<Value, int>, Value> alphas;
-    DenseMap<std::pair<Type, int64_t>, Value> masks;
+    DenseMap<std::pair<Type, int64_t>, Value> masks, indices;
   } *it = nullptr;
 };
 
@@ -650,11 +651,8 @@ Value StreamFusion::blockOf(Value v) {
     auto copy = b.create<LoadOp>(loc, withStreamExtent(load.getType(), block),
                                  running(load.getDesc()), offsets, load.getPaddingAttr());
     result = copy.getResult();
-  } else if (auto iota = dyn_cast<IotaOp>(op)) {
-    auto type = withStreamExtent(iota.getType(), block);
-    Value base = b.create<IotaOp>(loc, type);
-    Value offset = splatTo(b, streamIndexOffset(type.getElementType()), type);
-    result = b.create<arith::AddIOp>(loc, base, offset);
+  } else if (isStreamIndex(v)) {
+    result = streamIndexBlock(withStreamExtent(v.getType(), block), streamAxis(v.getType()));
   } else if (auto p = patterns.find(op); p != patterns.end() && p->second == Pattern::ExpShift) {
     auto sub = op->getOperand(0).getDefiningOp<arith::SubFOp>();
     Value x = blockOf(sub.getLhs());
@@ -698,31 +696,41 @@ Value StreamFusion::blockOf(Value v) {
 }
 
 /// Positions of the current block inside the stream, as an i1 tile of `type`'s shape.
+/// The stream index of each element of a block of `type` (integers), varying along
+/// `axis`: an iota repeated over the other dimensions, which stays out of the loop,
+/// plus the block's start, added per element (so no layout conversion runs per block).
+Value StreamFusion::streamIndexBlock(RankedTensorType type, int64_t axis) {
+  auto key = std::make_pair(Type(type), axis);
+  if (Value found = it->indices.lookup(key))
+    return found;
+  OpBuilder &b = *it->b;
+  Type elem = type.getElementType();
+  Value base = b.create<IotaOp>(loc, RankedTensorType::get({block}, elem));
+  // Size-1 dimensions everywhere but `axis`, inserted in order.
+  SmallVector<int64_t> shape{block};
+  for (int64_t i = 0; i < type.getRank(); ++i) {
+    if (i == axis)
+      continue;
+    shape.insert(shape.begin() + i, 1);
+    base = b.create<ExpandDimsOp>(loc, RankedTensorType::get(shape, elem), base,
+                                  b.getI32IntegerAttr(i));
+  }
+  if (base.getType() != type)
+    base = b.create<BroadcastOp>(loc, type, base);
+  Value index = b.create<arith::AddIOp>(loc, base, splatTo(b, streamIndexOffset(elem), type));
+  return it->indices[key] = index;
+}
+
+/// Positions of the current block inside the stream, as an i1 tile of `type`'s shape.
 Value StreamFusion::validMask(RankedTensorType type, int64_t axis) {
   auto key = std::make_pair(Type(type), axis);
   if (Value found = it->masks.lookup(key))
     return found;
   OpBuilder &b = *it->b;
-  auto indexType = RankedTensorType::get({block}, b.getI32Type());
-  Value index = b.create<arith::AddIOp>(loc, b.create<IotaOp>(loc, indexType),
-                                        splatTo(b, it->kb, indexType));
-  Value inside = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, index,
-                                         splatTo(b, extent, indexType));
-  auto i1Type = RankedTensorType::get(type.getShape(), b.getI1Type());
-  Value mask = inside;
-  if (type.getRank() > 1) {
-    // Size-1 dimensions everywhere but `axis`, inserted in order.
-    SmallVector<int64_t> shape{block};
-    for (int64_t i = 0; i < type.getRank(); ++i) {
-      if (i == axis)
-        continue;
-      shape.insert(shape.begin() + i, 1);
-      mask = b.create<ExpandDimsOp>(loc, RankedTensorType::get(shape, b.getI1Type()), mask,
-                                    b.getI32IntegerAttr(i));
-    }
-    if (cast<RankedTensorType>(mask.getType()) != i1Type)
-      mask = b.create<BroadcastOp>(loc, i1Type, mask);
-  }
+  auto indexType = RankedTensorType::get(type.getShape(), b.getI32Type());
+  Value index = streamIndexBlock(indexType, axis);
+  Value mask = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, index,
+                                       splatTo(b, extent, indexType));
   return it->masks[key] = mask;
 }
 
