@@ -1098,6 +1098,11 @@ SmallVector<Value> StreamFusion::emitFor(const LoopPlan &loop, Value hi, ValueRa
     iteration.accIn[r] = forOp.getRegionIterArgs()[arg++];
   for (Value row : loop.shiftRows)
     iteration.prev[row] = forOp.getRegionIterArgs()[arg++];
+  // Loads first, in source order: their copies are issued ahead of the math that
+  // waits on them, as a hand-written pipeline would.
+  for (Operation &op : *body)
+    if (auto load = dyn_cast<LoadOp>(op); load && forms.count(load.getResult()))
+      blockOf(load.getResult());
   SmallVector<Value> yields;
   for (unsigned r : loop.reductions)
     yields.push_back(update(r));
