@@ -200,7 +200,9 @@ private:
   // whose offset is known once the persistent total is (patched at the end).
   Value persistentArena, scratchArena;
   LLVM::ConstantOp scratchOffset;
-  int64_t persistentBytes = 0, scratchCursor = 0, scratchBytes = 0;
+  // persistentBytes is the persistent arena's top (pipelined loops free their stages at
+  // their end, so sequential loops share them); persistentHigh its high-water mark.
+  int64_t persistentBytes = 0, persistentHigh = 0, scratchCursor = 0, scratchBytes = 0;
   bool scratchFenced = false;
 
   Type sharedPtrType() { return LLVM::LLVMPointerType::get(b.getContext(), 3); }
@@ -249,6 +251,7 @@ private:
   Value persistentAlloc(Location loc, int64_t bytes, int64_t align) {
     int64_t offset = llvm::alignTo(persistentBytes, align);
     persistentBytes = offset + bytes;
+    persistentHigh = std::max(persistentHigh, persistentBytes);
     return b.create<LLVM::GEPOp>(loc, sharedPtrType(), b.getI8Type(), arena(true),
                                  ArrayRef<LLVM::GEPArg>{(int32_t)offset});
   }
@@ -260,9 +263,9 @@ private:
 
   /// Declares the module's dynamic shared memory and records this kernel's size.
   void createArenas(Location loc) {
-    int64_t total = persistentBytes;
+    int64_t total = persistentHigh;
     if (scratchArena) {
-      int64_t start = llvm::alignTo(persistentBytes, 1024);
+      int64_t start = llvm::alignTo(persistentHigh, 1024);
       scratchOffset.setValueAttr(b.getI32IntegerAttr(start));
       total = start + scratchBytes;
     }
@@ -2362,6 +2365,7 @@ private:
     // (ahead = stages - 2).
     SetVector<Operation *> slice;
     SmallVector<LoadOp> ahead = pipelinableLoads(op, slice);
+    int64_t arenaMark = persistentBytes;
     SmallVector<SharedTile> buffers;
     bool overlapMma = !ahead.empty() && stages >= 3 && carriedWgmmaOnly(op);
     int64_t distance = overlapMma ? stages - 2 : stages - 1;
@@ -2523,6 +2527,21 @@ private:
         pipelined.erase(load);
         tensorMaps.erase(load);
       }
+      // The stages, their mbarriers (invalidated first, as PTX requires before their
+      // memory is reused) and the tensor-map staging are free for later loops; the
+      // next user's prologue barrier orders its writes after this.
+      if (barriers) {
+        Value first =
+            b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, threadId, cst(loc, 0));
+        whenTrue(b, loc, first, [&](OpBuilder &bb, Location l) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
+          for (int64_t s = 0; s < stages; ++s)
+            asmVoid(l, "mbarrier.inval.shared::cta.b64 [$0];", "r",
+                    {stageBarrier(l, barriers, cst(l, s))});
+        });
+      }
+      persistentBytes = arenaMark;
     }
     SmallVector<Value> results(loop.getResults().drop_back(extras));
     if (runs) {

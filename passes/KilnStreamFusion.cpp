@@ -174,16 +174,19 @@ private:
   bool isStreamIndex(Value v);
   bool isInvariant(Value v);
   Value narrow(Value v);
-  Value maxOfInvariant(Value v);
+  Value extremeOfInvariant(Value v, CombineKind kind);
   Value condBound(Value cond);
   Value condBoundOf(Value cond);
+  Value condStart(Value cond);
   Value loopBound(const LoopPlan &loop);
   Value initAccumulator(unsigned r);
   bool coverNegInf(Value v);
   bool coverZero(Value v);
   void decideMasks(const LoopPlan &loop);
-  SmallVector<Value> emitFor(const LoopPlan &loop, Value hi, ValueRange inits);
+  SmallVector<Value> emitFor(const LoopPlan &loop, Value lo, Value hi, ValueRange inits,
+                             bool clean);
   LogicalResult emitLoop(const LoopPlan &loop);
+  LogicalResult finish(const LoopPlan &loop, ArrayRef<Value> results);
 
   FuncOp func;
   int64_t block;
@@ -208,6 +211,10 @@ private:
   DenseSet<Operation *> strengthened;
   DenseSet<Value> negInfMasked;
   DenseSet<std::pair<unsigned, unsigned>> directMasks; // (reduction, operand)
+  // Selects whose condition holds everywhere before `cleanEnd`: blocks there need
+  // neither them nor the extent masks, and run in a loop of their own.
+  DenseSet<Operation *> droppable;
+  Value cleanEnd;
 
   // Emission.
   OpBuilder outer{func.getContext()};
@@ -220,6 +227,7 @@ private:
   struct Iteration {
     OpBuilder *b;
     Value kb;
+    bool clean;
     DenseMap<Value, Value> blocks, statics;
     DenseMap<unsigned, Value> accIn, accOut;
     DenseMap<Value, Value> prev, run, safe;
@@ -651,6 +659,8 @@ Value StreamFusion::blockOf(Value v) {
     auto copy = b.create<LoadOp>(loc, withStreamExtent(load.getType(), block),
                                  running(load.getDesc()), offsets, load.getPaddingAttr());
     result = copy.getResult();
+  } else if (it->clean && droppable.contains(op)) {
+    result = blockOf(cast<arith::SelectOp>(op).getTrueValue());
   } else if (isStreamIndex(v)) {
     result = streamIndexBlock(withStreamExtent(v.getType(), block), streamAxis(v.getType()));
   } else if (auto p = patterns.find(op); p != patterns.end() && p->second == Pattern::ExpShift) {
@@ -674,7 +684,7 @@ Value StreamFusion::blockOf(Value v) {
         r.setType(withStreamExtent(r.getType(), block));
     result = clone->getResult(cast<OpResult>(v).getResultNumber());
   }
-  if (strengthened.contains(op)) {
+  if (!it->clean && strengthened.contains(op)) {
     // select(c, x, fill) -> select(c && inside, x, fill)
     auto select = cast<arith::SelectOp>(result.getDefiningOp());
     auto condType = cast<RankedTensorType>(select.getCondition().getType());
@@ -683,7 +693,7 @@ Value StreamFusion::blockOf(Value v) {
         b.create<arith::AndIOp>(loc, select.getCondition(), inside).getResult());
     select->moveAfter(select.getCondition().getDefiningOp());
   }
-  if (negInfMasked.contains(v)) {
+  if (!it->clean && negInfMasked.contains(v)) {
     auto type = cast<RankedTensorType>(result.getType());
     auto f = cast<FloatType>(type.getElementType());
     Value ninf = constant(b, type, b.getFloatAttr(f, APFloat::getInf(f.getFloatSemantics(),
@@ -798,7 +808,7 @@ Value StreamFusion::update(unsigned r) {
     auto type = cast<RankedTensorType>(x.getType());
     Type elem = type.getElementType();
     CombineKind kind = *reduce.getKind();
-    if (directMasks.contains({r, 0})) {
+    if (!it->clean && directMasks.contains({r, 0})) {
       Attribute identity;
       if (auto f = dyn_cast<FloatType>(elem))
         identity = kind == CombineKind::sum
@@ -838,9 +848,9 @@ Value StreamFusion::update(unsigned r) {
             .getResult();
       };
       int64_t rank = cast<RankedTensorType>(a.getType()).getRank();
-      if (directMasks.contains({r, 0}))
+      if (!it->clean && directMasks.contains({r, 0}))
         a = maskOperand(a, rank - 1);
-      if (directMasks.contains({r, 1}))
+      if (!it->clean && directMasks.contains({r, 1}))
         bb = maskOperand(bb, rank - 2);
     }
     Value scaled = scaleAccumulator(acc, in.factors, /*dot=*/true);
@@ -919,8 +929,8 @@ Value StreamFusion::narrow(Value v) {
   return clone->getResult(0);
 }
 
-/// The largest element of an invariant integer value, as i32.
-Value StreamFusion::maxOfInvariant(Value v) {
+/// The largest (max) or smallest (min) element of an invariant integer value, as i32.
+Value StreamFusion::extremeOfInvariant(Value v, CombineKind kind) {
   Value x = narrow(v);
   while (auto type = dyn_cast<RankedTensorType>(x.getType())) {
     Type resultType = type.getElementType();
@@ -928,7 +938,7 @@ Value StreamFusion::maxOfInvariant(Value v) {
       SmallVector<int64_t> shape(type.getShape().drop_front());
       resultType = RankedTensorType::get(shape, type.getElementType());
     }
-    x = outer.create<ReduceOp>(loc, resultType, x, 0, CombineKind::max);
+    x = outer.create<ReduceOp>(loc, resultType, x, 0, kind);
   }
   Type i32 = outer.getI32Type();
   if (x.getType().getIntOrFloatBitWidth() > 32)
@@ -972,7 +982,7 @@ Value StreamFusion::condBoundOf(Value cond) {
   } else {
     return {};
   }
-  Value bound = maxOfInvariant(limit);
+  Value bound = extremeOfInvariant(limit, CombineKind::max);
   if (inclusive) {
     Value one = outer.create<arith::ConstantIntOp>(loc, outer.getI32Type(), 1);
     // Saturating: X may be INT_MAX ("no limit").
@@ -982,6 +992,41 @@ Value StreamFusion::condBoundOf(Value cond) {
                                           outer.create<arith::AddIOp>(loc, bound, one));
   }
   return bound;
+}
+
+/// A start of the stream before which `cond` holds everywhere (from `key <= X`,
+/// `key < X` and their conjunctions), or null.
+Value StreamFusion::condStart(Value cond) {
+  Operation *op = cond.getDefiningOp();
+  if (auto andOp = dyn_cast_if_present<arith::AndIOp>(op)) {
+    Value l = condStart(andOp.getLhs()), r = condStart(andOp.getRhs());
+    return l && r ? outer.create<arith::MinSIOp>(loc, l, r).getResult() : Value();
+  }
+  auto cmp = dyn_cast_if_present<arith::CmpIOp>(op);
+  if (!cmp)
+    return {};
+  arith::CmpIPredicate pred = cmp.getPredicate();
+  Value limit;
+  bool inclusive;
+  if (isStreamIndex(cmp.getLhs()) && isInvariant(cmp.getRhs()) &&
+      (pred == arith::CmpIPredicate::sle || pred == arith::CmpIPredicate::slt)) {
+    limit = cmp.getRhs();
+    inclusive = pred == arith::CmpIPredicate::sle;
+  } else if (isStreamIndex(cmp.getRhs()) && isInvariant(cmp.getLhs()) &&
+             (pred == arith::CmpIPredicate::sge || pred == arith::CmpIPredicate::sgt)) {
+    limit = cmp.getLhs();
+    inclusive = pred == arith::CmpIPredicate::sge;
+  } else {
+    return {};
+  }
+  Value start = extremeOfInvariant(limit, CombineKind::min);
+  if (!inclusive)
+    return start;
+  Type i32 = outer.getI32Type();
+  Value max = outer.create<arith::ConstantIntOp>(loc, i32, INT32_MAX);
+  Value isMax = outer.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, start, max);
+  Value next = outer.create<arith::AddIOp>(loc, start, outer.create<arith::ConstantIntOp>(loc, i32, 1));
+  return outer.create<arith::SelectOp>(loc, isMax, start, next);
 }
 
 /// Where the loop may stop: past it every reduction's input is its identity.
@@ -1059,6 +1104,8 @@ void StreamFusion::decideMasks(const LoopPlan &loop) {
   strengthened.clear();
   negInfMasked.clear();
   directMasks.clear();
+  droppable.clear();
+  cleanEnd = {};
   for (unsigned r : loop.reductions) {
     if (auto reduce = dyn_cast<ReduceOp>(reductions[r])) {
       CombineKind kind = *reduce.getKind();
@@ -1077,11 +1124,20 @@ void StreamFusion::decideMasks(const LoopPlan &loop) {
     if (!isZeroPaddedLoad(dot.getB()))
       directMasks.insert({r, 1});
   }
+  // Blocks before every mask's first false position and the extent need no masks.
+  cleanEnd = extent;
+  for (Operation *op : strengthened) {
+    Value start = condStart(cast<arith::SelectOp>(op).getCondition());
+    if (!start)
+      continue;
+    droppable.insert(op);
+    cleanEnd = outer.create<arith::MinSIOp>(loc, cleanEnd, start);
+  }
 }
 
-SmallVector<Value> StreamFusion::emitFor(const LoopPlan &loop, Value hi, ValueRange inits) {
+SmallVector<Value> StreamFusion::emitFor(const LoopPlan &loop, Value lo, Value hi,
+                                         ValueRange inits, bool clean) {
   Type i32 = outer.getI32Type();
-  Value lo = outer.create<arith::ConstantIntOp>(loc, i32, 0);
   Value step = outer.create<arith::ConstantIntOp>(loc, i32, block);
   auto forOp = outer.create<scf::ForOp>(loc, lo, hi, step, inits);
   Block *bodyBlock = forOp.getBody();
@@ -1092,6 +1148,7 @@ SmallVector<Value> StreamFusion::emitFor(const LoopPlan &loop, Value hi, ValueRa
   Iteration iteration;
   iteration.b = &b;
   iteration.kb = forOp.getInductionVar();
+  iteration.clean = clean;
   it = &iteration;
   unsigned arg = 0;
   for (unsigned r : loop.reductions)
@@ -1144,7 +1201,26 @@ LogicalResult StreamFusion::emitLoop(const LoopPlan &loop) {
   if (Value bound = loopBound(loop))
     hi = outer.create<arith::MinSIOp>(loc, hi, bound);
   decideMasks(loop);
-  SmallVector<Value> results = emitFor(loop, hi, inits);
+  // Whole blocks before cleanEnd run without masks; the rest (the diagonal of causal
+  // attention, the extent's last partial block) run masked in a second loop.
+  Type i32 = outer.getI32Type();
+  Value zero = outer.create<arith::ConstantIntOp>(loc, i32, 0);
+  SmallVector<Value> results;
+  if (strengthened.empty() && negInfMasked.empty() && directMasks.empty()) {
+    results = emitFor(loop, zero, hi, inits, /*clean=*/true); // stores only: no masks
+    return finish(loop, results);
+  }
+  Value step = outer.create<arith::ConstantIntOp>(loc, i32, block);
+  Value clean = outer.create<arith::MaxSIOp>(
+      loc, outer.create<arith::MinSIOp>(loc, cleanEnd, hi), zero);
+  clean = outer.create<arith::MulIOp>(loc, outer.create<arith::DivSIOp>(loc, clean, step), step);
+  results = emitFor(loop, zero, clean, inits, /*clean=*/true);
+  results = emitFor(loop, clean, hi, results, /*clean=*/false);
+  return finish(loop, results);
+}
+
+/// The final values of a loop's reductions, with their deferred rows applied.
+LogicalResult StreamFusion::finish(const LoopPlan &loop, ArrayRef<Value> results) {
 
   for (auto [i, r] : llvm::enumerate(loop.reductions))
     finals[r] = results[i];

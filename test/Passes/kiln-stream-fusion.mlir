@@ -6,7 +6,9 @@
 // the sum and the accumulator are rescaled by exp(m_old - m_new); the division by the
 // sum waits for the end. The keys past n are masked by the causal select itself (its
 // condition also tests the extent), and the loop stops after the last query row's key
-// (max over the causal limits + 1), so blocks past the diagonal are skipped.
+// (max over the causal limits + 1), so blocks past the diagonal are skipped. Blocks
+// before the first query row's key (min over the limits + 1) and the extent need no
+// masks at all: they run first, in a loop of their own without selects.
 
 // CHECK-LABEL: kiln.func @attention
 // CHECK: %[[Q:.*]] = kiln.load {{.*}} -> tensor<16x32xbf16>
@@ -18,7 +20,21 @@
 // CHECK: %[[PLUS1:.*]] = arith.addi %[[R1]], %c1_i32
 // CHECK: %[[LAST:.*]] = arith.select %{{.*}}, %[[R1]], %[[PLUS1]] : i32
 // CHECK: %[[HI:.*]] = arith.minsi %[[EXTENT]], %[[LAST]] : i32
-// CHECK: %[[RES:.*]]:3 = scf.for %[[KB:.*]] = %c0_i32 to %[[HI]] step %c16_i32 iter_args(%[[M:.*]] = %{{.*}}, %[[L:.*]] = %{{.*}}, %[[ACC:.*]] = %{{.*}}) -> (tensor<16xf32>, tensor<16xf32>, tensor<16x32xf32>)
+// CHECK: %[[S0:.*]] = kiln.reduce min %[[LIMITS]] {axis = 0 : i32} : tensor<16x1xi32> -> tensor<1xi32>
+// CHECK: %[[S1:.*]] = kiln.reduce min %[[S0]] {axis = 0 : i32} : tensor<1xi32> -> i32
+// CHECK: %[[SPLUS1:.*]] = arith.addi %[[S1]], %c1_i32
+// CHECK: %[[FIRST:.*]] = arith.select %{{.*}}, %[[S1]], %[[SPLUS1]] : i32
+// CHECK: %[[C0:.*]] = arith.minsi %[[EXTENT]], %[[FIRST]] : i32
+// CHECK: %[[C1:.*]] = arith.minsi %[[C0]], %[[HI]] : i32
+// CHECK: %[[C2:.*]] = arith.maxsi %[[C1]], %c0_i32 : i32
+// CHECK: %[[C3:.*]] = arith.divsi %[[C2]], %c16_i32 : i32
+// CHECK: %[[CLEAN:.*]] = arith.muli %[[C3]], %c16_i32 : i32
+// CHECK: %[[PRE:.*]]:3 = scf.for %{{.*}} = %c0_i32 to %[[CLEAN]] step %c16_i32
+// CHECK-NOT: tensor<16x16xi1>
+// CHECK:   kiln.reduce max
+// CHECK-NOT: tensor<16x16xi1>
+// CHECK:   scf.yield
+// CHECK: %[[RES:.*]]:3 = scf.for %[[KB:.*]] = %[[CLEAN]] to %[[HI]] step %c16_i32 iter_args(%[[M:.*]] = %[[PRE]]#0, %[[L:.*]] = %[[PRE]]#1, %[[ACC:.*]] = %[[PRE]]#2) -> (tensor<16xf32>, tensor<16xf32>, tensor<16x32xf32>)
 // CHECK:   %[[K:.*]] = kiln.load %{{.*}}[%c0_i32, %[[KB]]] {{.*}} -> tensor<32x16xbf16>
 // CHECK:   %[[V:.*]] = kiln.load %{{.*}}[%[[KB]], %c0_i32] {{.*}} -> tensor<16x32xbf16>
 // CHECK:   %[[KEYS:.*]] = arith.addi %{{.*}}, %{{.*}} : tensor<16x16xi32>
@@ -118,16 +134,19 @@ kiln.func @attention(%q: !kiln.ptr<bf16>, %k: !kiln.ptr<bf16>, %v: !kiln.ptr<bf1
 // -----
 
 // Without a mask of its own, the scores get one select to -inf past the extent, which
-// both the maximum and (through exp) the sum and the product see. A dot accumulating
-// into a loaded tile adds it after the deferred division. The loop runs to the extent
-// (n - the load's offset).
+// both the maximum and (through exp) the sum and the product see; only the last block
+// needs it. A dot accumulating into a loaded tile adds it after the deferred division.
+// The loops run to the extent (n - the load's offset).
 
 // CHECK-LABEL: kiln.func @plain
 // CHECK: %[[OFF:.*]] = arith.extsi %start : i32 to i64
 // CHECK: %[[REST:.*]] = arith.subi %{{.*}}, %[[OFF]] : i64
 // CHECK: %[[POS:.*]] = arith.maxsi %[[REST]], %c0_i64 : i64
 // CHECK: %[[EXTENT:.*]] = arith.trunci %[[POS]] : i64 to i32
-// CHECK: %[[RES:.*]]:3 = scf.for %[[KB:.*]] = %c0_i32 to %[[EXTENT]] step %c8_i32
+// CHECK: %[[CLEAN:.*]] = arith.muli %{{.*}}, %c8_i32 : i32
+// CHECK: scf.for %{{.*}} = %c0_i32 to %[[CLEAN]] step %c8_i32
+// CHECK-NOT: arith.select {{.*}} tensor<8x8xi1>
+// CHECK: %[[RES:.*]]:3 = scf.for %[[KB:.*]] = %[[CLEAN]] to %[[EXTENT]] step %c8_i32
 // CHECK:   kiln.load %{{.*}}[%c0_i32, %{{.*}}]
 // CHECK:   %[[INSIDE:.*]] = arith.cmpi slt, %{{.*}}, %{{.*}} : tensor<8x8xi32>
 // CHECK:   %[[S:.*]] = arith.select %[[INSIDE]], %{{.*}}, %{{.*}} : tensor<8x8xi1>, tensor<8x8xf32>
@@ -171,15 +190,21 @@ kiln.func @plain(%q: !kiln.ptr<f32>, %k: !kiln.ptr<f32>, %v: !kiln.ptr<f32>,
 
 // -----
 
-// A whole-row softmax: the maximum and the sum fuse into one sweep (online normalizer);
-// writing exp(x - max) / sum needs both final, so a second sweep recomputes and stores.
+// A whole-row softmax: the maximum and the sum fuse into one sweep (online normalizer;
+// its whole blocks unmasked, the last one masked in a loop of its own); writing
+// exp(x - max) / sum needs both final, so a second sweep recomputes and stores (stores
+// past the row are dropped, so it needs no mask and no second loop).
 
 // CHECK-LABEL: kiln.func @softmax
-// CHECK: %[[STATS:.*]]:2 = scf.for {{.*}} iter_args({{.*}}) -> (f32, f32)
+// CHECK: %[[PRE:.*]]:2 = scf.for {{.*}} iter_args({{.*}}) -> (f32, f32)
 // CHECK-NOT: kiln.store
 // CHECK:   kiln.reduce max
 // CHECK:   math.exp
 // CHECK:   kiln.reduce sum
+// CHECK: }
+// CHECK: %[[STATS:.*]]:2 = scf.for {{.*}} iter_args(%{{.*}} = %[[PRE]]#0, %{{.*}} = %[[PRE]]#1) -> (f32, f32)
+// CHECK:   arith.cmpi slt
+// CHECK-NOT: kiln.store
 // CHECK: }
 // CHECK: %[[MAX:.*]] = kiln.splat %[[STATS]]#0 : tensor<32xf32>
 // CHECK: %[[SUM:.*]] = kiln.splat %[[STATS]]#1 : tensor<32xf32>
@@ -189,6 +214,7 @@ kiln.func @plain(%q: !kiln.ptr<f32>, %k: !kiln.ptr<f32>, %v: !kiln.ptr<f32>,
 // CHECK:   %[[E:.*]] = math.exp %[[D]]
 // CHECK:   %[[P:.*]] = arith.divf %[[E]], %[[SUM]]
 // CHECK:   kiln.store %{{.*}}[%{{.*}}], %[[P]]
+// CHECK-NOT: scf.for
 kiln.func @softmax(%x: !kiln.ptr<f32>, %y: !kiln.ptr<f32>, %cols: i32)
     attributes {stream_block = 32 : i64} {
   %c0 = arith.constant 0 : i32
@@ -211,13 +237,16 @@ kiln.func @softmax(%x: !kiln.ptr<f32>, %y: !kiln.ptr<f32>, %cols: i32)
 // -----
 
 // Layer normalisation: the variance needs the final mean non-linearly ((x - mean)^2),
-// and the output needs the final variance, so three sweeps: sum, sum of squares, write.
+// and the output needs the final variance, so three sweeps: sum, sum of squares, write
+// (the first two with their last, masked block in a loop of its own).
 
 // CHECK-LABEL: kiln.func @layernorm
-// CHECK: %[[SUM:.*]] = scf.for {{.*}} -> (f32)
+// CHECK: %[[SUM0:.*]] = scf.for {{.*}} -> (f32)
+// CHECK: %[[SUM:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[SUM0]]) -> (f32)
 // CHECK: %[[MEAN:.*]] = arith.divf %[[SUM]]
-// CHECK: %[[SQ:.*]] = scf.for {{.*}} -> (f32)
+// CHECK: %[[SQ0:.*]] = scf.for {{.*}} -> (f32)
 // CHECK:   arith.subf %{{.*}}, %{{.*}} : tensor<64xf32>
+// CHECK: %[[SQ:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[SQ0]]) -> (f32)
 // CHECK: arith.divf %[[SQ]]
 // CHECK: math.rsqrt
 // CHECK: scf.for
