@@ -668,7 +668,7 @@ Value StreamFusion::blockOf(Value v) {
     Value x = blockOf(sub.getLhs());
     auto type = cast<RankedTensorType>(x.getType());
     Value shift = expandRow(b, rowSafe(rowOf(sub.getRhs())), type, shiftAxis.lookup(op));
-    Value shifted = b.create<arith::SubFOp>(loc, x, shift);
+    Value shifted = b.create<arith::SubFOp>(loc, x, shift, sub.getFastmathAttr());
     IRMapping map;
     map.map(op->getOperand(0), shifted);
     result = b.clone(*op, map)->getResult(0);
