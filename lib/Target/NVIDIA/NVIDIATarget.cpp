@@ -7,7 +7,9 @@
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/Support/FileSystem.h"
@@ -45,6 +47,38 @@ static void addNVVMStages(OpPassManager &pm, const TargetOptions &options) {
   gpu.addPass(createReconcileUnrealizedCastsPass());
 }
 
+/// f32 exp2, and exp that allows approximation (afn), as one `ex2.approx.ftz.f32` (after
+/// a multiply by log2(e) for exp): the upstream lowerings keep denormal results
+/// (`ex2.approx.f32`, fix-up instructions around every exp2) or call libdevice's accurate
+/// expf (nine instructions); softmax does one per score. Results below 2^-126 flush to
+/// 0, as with CUDA's fast math.
+static void useFlushingExp2(ModuleOp module) {
+  auto ex2 = [](OpBuilder &b, Location loc, Value x) {
+    auto op = b.create<LLVM::InlineAsmOp>(
+        loc, TypeRange{x.getType()}, ValueRange{x}, "ex2.approx.ftz.f32 $0, $1;", "=f,f",
+        /*has_side_effects=*/false, /*is_align_stack=*/false,
+        LLVM::tailcallkind::TailCallKind::None,
+        LLVM::AsmDialectAttr::get(b.getContext(), LLVM::AsmDialect::AD_ATT), ArrayAttr());
+    return op.getResult(0);
+  };
+  module.walk([&](Operation *op) {
+    bool exp2 = isa<math::Exp2Op>(op);
+    auto exp = dyn_cast<math::ExpOp>(op);
+    bool approxExp =
+        exp && bitEnumContainsAll(exp.getFastmath(), arith::FastMathFlags::afn);
+    if ((!exp2 && !approxExp) || !op->getResult(0).getType().isF32())
+      return;
+    OpBuilder b(op);
+    Value x = op->getOperand(0);
+    if (approxExp)
+      x = b.create<arith::MulFOp>(op->getLoc(), x,
+                                  b.create<arith::ConstantOp>(
+                                      op->getLoc(), b.getF32FloatAttr(1.44269504088896341f)));
+    op->getResult(0).replaceAllUsesWith(ex2(b, op->getLoc(), x));
+    op->erase();
+  });
+}
+
 LogicalResult lowerToNVVM(ModuleOp module, const TargetOptions &options,
                           std::vector<KernelResources> &resources) {
   const target::GPUTarget *chip = target::lookupGPUTarget(options.chip);
@@ -53,6 +87,7 @@ LogicalResult lowerToNVVM(ModuleOp module, const TargetOptions &options,
   if (failed(target::distributeOverThreads(module, *chip, options.threads, resources,
                                           options.tma)))
     return failure();
+  useFlushingExp2(module);
   PassManager pm(module.getContext());
   addNVVMStages(pm, options);
   return pm.run(module);
