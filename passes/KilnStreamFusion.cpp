@@ -76,6 +76,19 @@ bool isNegInfConstant(Value v) {
   return f && f.getValue().isInfinity() && f.getValue().isNegative();
 }
 
+/// The neutral element of a sum, max or min of `elem`s.
+Attribute identityOf(OpBuilder &b, Type elem, CombineKind kind) {
+  if (auto f = dyn_cast<FloatType>(elem))
+    return kind == CombineKind::sum
+               ? b.getFloatAttr(f, 0.0)
+               : b.getFloatAttr(f, APFloat::getInf(f.getFloatSemantics(),
+                                                   /*Negative=*/kind == CombineKind::max));
+  unsigned w = elem.getIntOrFloatBitWidth();
+  return b.getIntegerAttr(elem, kind == CombineKind::sum   ? APInt(w, 0)
+                                : kind == CombineKind::max ? APInt::getSignedMinValue(w)
+                                                           : APInt::getSignedMaxValue(w));
+}
+
 /// A load reading zeros past its descriptor: its tail contributes nothing to products.
 bool isZeroPaddedLoad(Value v) {
   if (auto cast = v.getDefiningOp<CastOp>())
@@ -178,6 +191,8 @@ private:
   Value condBound(Value cond);
   Value condBoundOf(Value cond);
   Value condStart(Value cond);
+  std::pair<Value, bool> keyLimit(Operation *op);
+  Value saturatingNext(Value v);
   Value loopBound(const LoopPlan &loop);
   Value initAccumulator(unsigned r);
   bool coverNegInf(Value v);
@@ -809,20 +824,8 @@ Value StreamFusion::update(unsigned r) {
     Type elem = type.getElementType();
     CombineKind kind = *reduce.getKind();
     if (!it->clean && directMasks.contains({r, 0})) {
-      Attribute identity;
-      if (auto f = dyn_cast<FloatType>(elem))
-        identity = kind == CombineKind::sum
-                       ? b.getFloatAttr(f, 0.0)
-                       : b.getFloatAttr(f, APFloat::getInf(f.getFloatSemantics(),
-                                                           kind == CombineKind::max));
-      else {
-        unsigned w = elem.getIntOrFloatBitWidth();
-        identity = b.getIntegerAttr(elem, kind == CombineKind::sum ? APInt(w, 0)
-                                          : kind == CombineKind::max ? APInt::getSignedMinValue(w)
-                                                                     : APInt::getSignedMaxValue(w));
-      }
       x = b.create<arith::SelectOp>(loc, validMask(type, reduce.getAxis()), x,
-                                    constant(b, type, identity));
+                                    constant(b, type, identityOf(b, elem, kind)));
     }
     Value part = b.create<ReduceOp>(loc, reduce.getType(), x, reduce.getAxis(), kind);
     bool isFloat = isa<FloatType>(elem);
@@ -871,20 +874,7 @@ Value StreamFusion::initAccumulator(unsigned r) {
   auto reduce = cast<ReduceOp>(op);
   Type type = reduce.getType();
   Type elem = getElementTypeOrSelf(type);
-  CombineKind kind = *reduce.getKind();
-  Attribute init;
-  if (auto f = dyn_cast<FloatType>(elem))
-    init = kind == CombineKind::sum
-               ? outer.getFloatAttr(f, 0.0)
-               : outer.getFloatAttr(f, APFloat::getInf(f.getFloatSemantics(),
-                                                       kind == CombineKind::max));
-  else {
-    unsigned w = elem.getIntOrFloatBitWidth();
-    init = outer.getIntegerAttr(elem, kind == CombineKind::sum   ? APInt(w, 0)
-                                      : kind == CombineKind::max ? APInt::getSignedMinValue(w)
-                                                                 : APInt::getSignedMaxValue(w));
-  }
-  return constant(outer, type, init);
+  return constant(outer, type, identityOf(outer, elem, *reduce.getKind()));
 }
 
 bool StreamFusion::isStreamIndex(Value v) {
@@ -948,6 +938,32 @@ Value StreamFusion::extremeOfInvariant(Value v, CombineKind kind) {
   return x;
 }
 
+/// X and whether it is inclusive when `op` is `key <= X`, `key < X`, `X >= key` or
+/// `X > key` with the stream index `key` and an invariant X; else a null X.
+std::pair<Value, bool> StreamFusion::keyLimit(Operation *op) {
+  auto cmp = dyn_cast_if_present<arith::CmpIOp>(op);
+  if (!cmp)
+    return {};
+  arith::CmpIPredicate pred = cmp.getPredicate();
+  if (isStreamIndex(cmp.getLhs()) && isInvariant(cmp.getRhs()) &&
+      (pred == arith::CmpIPredicate::sle || pred == arith::CmpIPredicate::slt))
+    return {cmp.getRhs(), pred == arith::CmpIPredicate::sle};
+  if (isStreamIndex(cmp.getRhs()) && isInvariant(cmp.getLhs()) &&
+      (pred == arith::CmpIPredicate::sge || pred == arith::CmpIPredicate::sgt))
+    return {cmp.getLhs(), pred == arith::CmpIPredicate::sge};
+  return {};
+}
+
+/// `v + 1`, staying at INT32_MAX (a limit that means "none").
+Value StreamFusion::saturatingNext(Value v) {
+  Type i32 = outer.getI32Type();
+  Value max = outer.create<arith::ConstantIntOp>(loc, i32, INT32_MAX);
+  Value isMax = outer.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, v, max);
+  Value next =
+      outer.create<arith::AddIOp>(loc, v, outer.create<arith::ConstantIntOp>(loc, i32, 1));
+  return outer.create<arith::SelectOp>(loc, isMax, v, next);
+}
+
 /// An end for the stream past which `cond` is false, from `key <= X` / `key < X`.
 Value StreamFusion::condBound(Value cond) {
   if (auto found = bounds.find(cond); found != bounds.end())
@@ -965,33 +981,11 @@ Value StreamFusion::condBoundOf(Value cond) {
       return outer.create<arith::MinSIOp>(loc, l, r);
     return l ? l : r;
   }
-  auto cmp = dyn_cast_if_present<arith::CmpIOp>(op);
-  if (!cmp)
+  auto [limit, inclusive] = keyLimit(op);
+  if (!limit)
     return {};
-  arith::CmpIPredicate pred = cmp.getPredicate();
-  Value limit;
-  bool inclusive;
-  if (isStreamIndex(cmp.getLhs()) && isInvariant(cmp.getRhs()) &&
-      (pred == arith::CmpIPredicate::sle || pred == arith::CmpIPredicate::slt)) {
-    limit = cmp.getRhs();
-    inclusive = pred == arith::CmpIPredicate::sle;
-  } else if (isStreamIndex(cmp.getRhs()) && isInvariant(cmp.getLhs()) &&
-             (pred == arith::CmpIPredicate::sge || pred == arith::CmpIPredicate::sgt)) {
-    limit = cmp.getLhs();
-    inclusive = pred == arith::CmpIPredicate::sge;
-  } else {
-    return {};
-  }
   Value bound = extremeOfInvariant(limit, CombineKind::max);
-  if (inclusive) {
-    Value one = outer.create<arith::ConstantIntOp>(loc, outer.getI32Type(), 1);
-    // Saturating: X may be INT_MAX ("no limit").
-    Value max = outer.create<arith::ConstantIntOp>(loc, outer.getI32Type(), INT32_MAX);
-    Value isMax = outer.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, bound, max);
-    bound = outer.create<arith::SelectOp>(loc, isMax, bound,
-                                          outer.create<arith::AddIOp>(loc, bound, one));
-  }
-  return bound;
+  return inclusive ? saturatingNext(bound) : bound;
 }
 
 /// A start of the stream before which `cond` holds everywhere (from `key <= X`,
@@ -1002,31 +996,11 @@ Value StreamFusion::condStart(Value cond) {
     Value l = condStart(andOp.getLhs()), r = condStart(andOp.getRhs());
     return l && r ? outer.create<arith::MinSIOp>(loc, l, r).getResult() : Value();
   }
-  auto cmp = dyn_cast_if_present<arith::CmpIOp>(op);
-  if (!cmp)
+  auto [limit, inclusive] = keyLimit(op);
+  if (!limit)
     return {};
-  arith::CmpIPredicate pred = cmp.getPredicate();
-  Value limit;
-  bool inclusive;
-  if (isStreamIndex(cmp.getLhs()) && isInvariant(cmp.getRhs()) &&
-      (pred == arith::CmpIPredicate::sle || pred == arith::CmpIPredicate::slt)) {
-    limit = cmp.getRhs();
-    inclusive = pred == arith::CmpIPredicate::sle;
-  } else if (isStreamIndex(cmp.getRhs()) && isInvariant(cmp.getLhs()) &&
-             (pred == arith::CmpIPredicate::sge || pred == arith::CmpIPredicate::sgt)) {
-    limit = cmp.getLhs();
-    inclusive = pred == arith::CmpIPredicate::sge;
-  } else {
-    return {};
-  }
   Value start = extremeOfInvariant(limit, CombineKind::min);
-  if (!inclusive)
-    return start;
-  Type i32 = outer.getI32Type();
-  Value max = outer.create<arith::ConstantIntOp>(loc, i32, INT32_MAX);
-  Value isMax = outer.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, start, max);
-  Value next = outer.create<arith::AddIOp>(loc, start, outer.create<arith::ConstantIntOp>(loc, i32, 1));
-  return outer.create<arith::SelectOp>(loc, isMax, start, next);
+  return inclusive ? saturatingNext(start) : start;
 }
 
 /// Where the loop may stop: past it every reduction's input is its identity.
