@@ -227,6 +227,11 @@ def check_gpu_meta(meta):
     return problems
 
 
+def attention_dtype(name):
+    """Element type of an attention kernel from its name (..._f16: f16); bf16 else."""
+    return "f16" if name.endswith("_f16") else "bf16"
+
+
 def attention_head_dim(name):
     """Head dimension of an attention kernel from its name (attention_d128_...); 64 else."""
     m = re.match(r"attention_d(\d+)_", name)
@@ -767,12 +772,13 @@ class Checks:
                 ref, torch.bfloat16, tol)
 
     def attention(self, kernel, cases, tol=8e-3, family="attention"):
-        """O = softmax(Q K^T / sqrt(D)) V per head, bf16 in and out ([heads*n, D] each): the
-        reference is float64 on the same bf16 inputs. Template kernels (with `causal`,
+        """O = softmax(Q K^T / sqrt(D)) V per head, bf16 (or f16: _f16 kernels) in and out
+        ([heads*n, D] each): the reference is float64 on the same rounded inputs. Template kernels (with `causal`,
         `group` and `lse` parameters) are also checked causal, with grouped key/value heads,
         and on their log-sum-exp output."""
         torch = self.torch
         d = attention_head_dim(family)
+        dt = torch.float16 if attention_dtype(family) == "f16" else torch.bfloat16
         names = [p["name"] for p in kernel.meta["params"]]
         template = "causal" in names
         variants = [(0, 1)]
@@ -784,9 +790,9 @@ class Checks:
                     continue
                 case = "n=%d heads=%d%s%s" % (n, heads, " causal" if causal else "",
                                               " group=%d" % group if group > 1 else "")
-                q = self.randn(heads * n * d).view(heads, n, d).to(torch.bfloat16)
+                q = self.randn(heads * n * d).view(heads, n, d).to(dt)
                 k, v = (self.randn(heads // group * n * d).view(heads // group, n, d)
-                        .to(torch.bfloat16) for _ in range(2))
+                        .to(dt) for _ in range(2))
                 kr, vr = (t.double().repeat_interleave(group, dim=0) for t in (k, v))
                 s = q.double() @ kr.transpose(1, 2) / math.sqrt(d)
                 if causal:
@@ -796,14 +802,14 @@ class Checks:
                 if not template:
                     self.checked_run(family, case, lambda o: kernel.launch(
                         q=dq, k=dk, v=dv, o=o, n=n, heads=heads, scale=1.0 / math.sqrt(d)),
-                        ref, torch.bfloat16, tol)
+                        ref, dt, tol)
                     continue
-                spare_o = torch.empty(heads * n * d, dtype=torch.bfloat16, device="cuda")
+                spare_o = torch.empty(heads * n * d, dtype=dt, device="cuda")
                 spare_l = torch.empty(heads * n, dtype=torch.float32, device="cuda")
                 run = lambda o, l: kernel.launch(q=dq, k=dk, v=dv, o=o, lse=l, n=n, heads=heads,
                                                  group=group, scale=1.0 / math.sqrt(d),
                                                  causal=causal)
-                self.checked_run(family, case, lambda o: run(o, spare_l), ref, torch.bfloat16, tol)
+                self.checked_run(family, case, lambda o: run(o, spare_l), ref, dt, tol)
                 self.checked_run(family, case + " lse", lambda l: run(spare_o, l),
                                  torch.logsumexp(s, dim=-1), torch.float32, 1e-5)
 
@@ -1371,10 +1377,12 @@ def run_gpu(args):
         for fam, heads, n, d, causal in runs:
             if not alive:
                 break
-            log("\n== %s %d heads x n=%d, D=%d, bf16 (%s)"
-                % (fam, heads, n, d, "causal" if causal else "full"))
+            tname = attention_dtype(fam)
+            log("\n== %s %d heads x n=%d, D=%d, %s (%s)"
+                % (fam, heads, n, d, tname, "causal" if causal else "full"))
             k = kernels[fam]
-            q, kk_, v = (torch.randn(heads, n, d, device="cuda").to(torch.bfloat16) for _ in range(3))
+            dt = torch.float16 if tname == "f16" else torch.bfloat16
+            q, kk_, v = (torch.randn(heads, n, d, device="cuda").to(dt) for _ in range(3))
             o = torch.empty_like(q)
             flops = 4.0 * heads * n * n * d * (0.5 if causal else 1.0)
             ref = torch.nn.functional.scaled_dot_product_attention(
@@ -1419,7 +1427,7 @@ def run_gpu(args):
                     entry["tflops"] = _r(flops / (entry["ms"] * 1e-3) / 1e12)
             if "error" in mine:
                 failed.append("%s %dx%d" % (fam, heads, n))
-            label = "%dx%d D%d bf16%s" % (heads, n, d, " causal" if causal else "")
+            label = "%dx%d D%d %s%s" % (heads, n, d, tname, " causal" if causal else "")
             doc["cases"].append({"family": fam, "case": label, "ours": mine, "peers": peers})
             save()
             del q, kk_, v, o, ref

@@ -36,16 +36,22 @@ done
 # Attention: for each head dimension, the schedule model's three best block sizes
 # (kiln-schedule --per-block; docs/attention-schedule.md), timed side by side on the GPU:
 # the bench is where its ranking meets measurements. One warpgroup per 64 query rows;
-# full and causal by a run-time flag.
+# full and causal by a run-time flag. bf16, and f16 at the best block (suffix _f16).
 schedule=${KILN_SCHEDULE:-$root/build/bin/kiln-schedule}
 for d in 64 128; do
   "$schedule" attention --chip "$chip" --heads 64 --n 4096 --d "$d" --top 3 --per-block |
-    awk '$1 ~ /^[0-9]+x[0-9]+$/ { split($1, b, "x"); print b[1], b[2], $3, $2 }' |
-    while read -r bm bn threads stages; do
-      name=attention_d${d}_${bm}x${bn}_s${stages}
-      sed -e "s/@NAME@/$name/g" -e "s/@D@/$d/g" -e "s/@BM@/$bm/g" -e "s/@BN@/$bn/g" \
-          -e "s/@THREADS@/$threads/g" -e "s/@STAGES@/$stages/g" \
-          "$root/bench/nvidia/kernels/attention.mlir.in" >"$gen/$name.mlir"
-      "$kilnc" "$gen/$name.mlir" --target="$chip" -o "$out"
+    awk '$1 ~ /^[0-9]+x[0-9]+$/ { split($1, b, "x"); print b[1], b[2], $3, $2, ++rank }' |
+    while read -r bm bn threads stages rank; do
+      for t in bf16 f16; do
+        name=attention_d${d}_${bm}x${bn}_s${stages}
+        if [ "$t" = f16 ]; then
+          [ "$rank" = 1 ] || continue
+          name=${name}_f16
+        fi
+        sed -e "s/@NAME@/$name/g" -e "s/@T@/$t/g" -e "s/@D@/$d/g" -e "s/@BM@/$bm/g" \
+            -e "s/@BN@/$bn/g" -e "s/@THREADS@/$threads/g" -e "s/@STAGES@/$stages/g" \
+            "$root/bench/nvidia/kernels/attention.mlir.in" >"$gen/$name.mlir"
+        "$kilnc" "$gen/$name.mlir" --target="$chip" -o "$out"
+      done
     done
 done
