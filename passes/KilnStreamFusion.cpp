@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 #include "dialects/Kiln/KilnDialect.h"
 #include "passes/Passes.h"
+#include "kiln/Schedule/Attention.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -1287,14 +1288,77 @@ LogicalResult StreamFusion::run() {
   return success();
 }
 
+/// Q's [BM, D] when `func` is attention: a contraction over the streamed keys of values
+/// derived from a product of a fixed-size Q with a key-streamed Kᵀ.
+std::optional<std::pair<int64_t, int64_t>> attentionShape(FuncOp func) {
+  std::optional<std::pair<int64_t, int64_t>> shape;
+  func.walk([&](DotOp pv) {
+    auto a = cast<RankedTensorType>(pv.getA().getType());
+    if (a.getRank() != 2 || !a.isDynamicDim(1))
+      return WalkResult::advance();
+    // Walk P back to S = Q·Kᵀ through elementwise ops, casts, selects and broadcasts.
+    SmallVector<Value> work{pv.getA()};
+    DenseSet<Value> seen;
+    while (!work.empty()) {
+      Value v = work.pop_back_val();
+      if (!seen.insert(v).second || !isStreamed(v))
+        continue;
+      Operation *op = v.getDefiningOp();
+      if (auto qk = dyn_cast_if_present<DotOp>(op)) {
+        auto q = cast<RankedTensorType>(qk.getA().getType());
+        auto kt = cast<RankedTensorType>(qk.getB().getType());
+        if (q.getRank() == 2 && q.hasStaticShape() && kt.isDynamicDim(1)) {
+          shape = {q.getDimSize(0), q.getDimSize(1)};
+          return WalkResult::interrupt();
+        }
+        continue;
+      }
+      if (op && (isElementwise(op) || isa<CastOp>(op)))
+        llvm::append_range(work, op->getOperands());
+    }
+    return WalkResult::advance();
+  });
+  return shape;
+}
+
 struct KilnStreamFusionPass : mlir::kiln::impl::KilnStreamFusionBase<KilnStreamFusionPass> {
   using Base::Base;
 
+  /// The schedule model's key block for an attention kernel on `chip` (and its
+  /// pipeline depth, recorded when the kernel has none), or 0.
+  int64_t scheduledBlock(FuncOp func) {
+    auto target = ::kiln::schedule::lookupChip(chip);
+    auto shape = attentionShape(func);
+    if (!target || !shape)
+      return 0;
+    // A representative problem (64 heads x 4096): the ranking depends on it only
+    // through the L2 term, which scales with n for every block alike.
+    for (const auto &s : ::kiln::schedule::rankAttentionSchedules(*target, 64, 4096,
+                                                                shape->second, false)) {
+      if (s.blockM != shape->first || s.programsPerSM == 0)
+        continue;
+      if (!func.getNumStages())
+        func.setNumStages(s.stages);
+      return s.blockN;
+    }
+    return 0;
+  }
+
   void runOnOperation() override {
     WalkResult result = getOperation().walk([&](FuncOp func) {
+      bool streamed = false;
+      func.walk([&](Operation *op) { streamed |= llvm::any_of(op->getResults(), isStreamed); });
+      if (!streamed)
+        return WalkResult::advance();
       int64_t size = forceBlock ? forceBlock
                      : func.getStreamBlock() ? *func.getStreamBlock()
-                     : block ? block : 64;
+                     : block ? block : 0;
+      if (!size && !chip.empty())
+        size = scheduledBlock(func);
+      if (!size)
+        size = 64;
+      if (!func.getStreamBlock())
+        func.setStreamBlock(size);
       if (size < 1) {
         func.emitOpError("stream block must be positive, got ") << size;
         return WalkResult::interrupt();

@@ -49,6 +49,11 @@ def KilnStreamFusion : Pass<"kiln-stream-fusion", "::mlir::ModuleOp"> {
       that uses the earlier loops' final values: a long-row softmax becomes one loop
       for the maximum and sum and one that writes.
 
+    An attention kernel without `stream_block` (a product over the streamed keys of
+    values derived from `Q·Kᵀ`) gets its key block, and its `num_stages` when it has
+    none, from the IO-aware schedule model of `chip` for its query block and head
+    dimension; other kernels default to 64.
+
     Elements past the axis' extent (the first streamed load's descriptor size minus
     its offset) are masked in a separate last-block loop, so full blocks run unmasked.
     When every reduction of a loop ignores positions where a condition `key <= X`
@@ -69,6 +74,9 @@ def KilnStreamFusion : Pass<"kiln-stream-fusion", "::mlir::ModuleOp"> {
            "(0: 64)">,
     Option<"forceBlock", "force-block", "int64_t", /*default=*/"0",
            "Block size that overrides every kernel's stream_block (0: none)">,
+    Option<"chip", "chip", "std::string", /*default=*/"\"\"",
+           "Chip whose IO-aware attention schedule (lib/Schedule) sizes the key block "
+           "and pipeline depth of attention kernels without stream_block">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
                            "::mlir::scf::SCFDialect"];

@@ -1,14 +1,15 @@
 // Attention forward, O = softmax(Q·Kᵀ · scale) · V, written as the math says: S, P and
 // O over all n keys at once, the key axis a streamed ('?') dimension. kilnc's
 // kiln-stream-fusion derives FlashAttention's recurrence from it: one program per 64
-// query rows of one head, keys and values in blocks of 64 with a running row maximum m
+// query rows of one head, keys and values in blocks (64 on an H100: the key block and
+// pipeline depth come from the IO-aware schedule model for the target chip, 64 on the
+// host) with a running row maximum m
 // and sum l (the online normalizer), the accumulator rescaled by exp(m_old - m_new) as
 // m grows and divided by l once at the end; keys past n are masked. Q, K, V and O are
 // [heads * n, 64] bf16, rows of one head consecutive.
 kiln.func @attention(%q: !kiln.ptr<bf16>, %k: !kiln.ptr<bf16>, %v: !kiln.ptr<bf16>,
                      %o: !kiln.ptr<bf16>, %n: i32, %heads: i32, %scale: f32)
-    attributes {grid = ["cdiv(n, 64)", "heads"], num_threads = 128 : i64,
-                stream_block = 64 : i64} {
+    attributes {grid = ["cdiv(n, 64)", "heads"], num_threads = 128 : i64} {
   %pm = kiln.program_id 0 : i32
   %ph = kiln.program_id 1 : i32
   %c0 = arith.constant 0 : i32

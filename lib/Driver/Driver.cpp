@@ -63,7 +63,7 @@ OwningOpRef<ModuleOp> parseKernels(llvm::SourceMgr &sources, MLIRContext &contex
 }
 
 LogicalResult specialize(ModuleOp module, llvm::ArrayRef<std::string> constants,
-                         int64_t streamBlock) {
+                         int64_t streamBlock, llvm::StringRef chip) {
   PassManager pm(module.getContext());
   mlir::kiln::KilnSpecializeOptions options;
   options.constants = llvm::to_vector(constants);
@@ -72,6 +72,7 @@ LogicalResult specialize(ModuleOp module, llvm::ArrayRef<std::string> constants,
   pm.addPass(createCSEPass());
   mlir::kiln::KilnStreamFusionOptions fusion;
   fusion.forceBlock = streamBlock;
+  fusion.chip = chip.str();
   pm.addPass(mlir::kiln::createKilnStreamFusion(fusion));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

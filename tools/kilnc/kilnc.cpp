@@ -517,7 +517,7 @@ int main(int argc, char **argv) {
   }
   if (streamBlock < 0)
     return fail("--stream-block must be positive");
-  if (mlir::failed(driver::specialize(*module, defines, streamBlock)))
+  if (mlir::failed(driver::specialize(*module, defines, streamBlock, targetName)))
     return 1;
   if (emit == "tile") {
     module->print(outs());

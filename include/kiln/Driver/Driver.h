@@ -62,10 +62,11 @@ mlir::OwningOpRef<mlir::ModuleOp> parseKernels(llvm::SourceMgr &sources,
                                                mlir::MLIRContext &context);
 
 /// Binds constexpr parameters (NAME=VALUE), canonicalises, and tiles streamed ('?') axes
-/// (kiln-stream-fusion; `streamBlock` > 0 overrides every kernel's stream_block).
+/// (kiln-stream-fusion; `streamBlock` > 0 overrides every kernel's stream_block, and
+/// attention kernels without one are sized by `chip`'s schedule model when it has one).
 /// Fails with diagnostics.
 mlir::LogicalResult specialize(mlir::ModuleOp module, llvm::ArrayRef<std::string> constants,
-                               int64_t streamBlock = 0);
+                               int64_t streamBlock = 0, llvm::StringRef chip = "");
 
 /// Reads the launch description of every kernel (call after specialize).
 std::vector<KernelInfo> describeKernels(mlir::ModuleOp module);
