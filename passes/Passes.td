@@ -55,11 +55,14 @@ def KilnStreamFusion : Pass<"kiln-stream-fusion", "::mlir::ModuleOp"> {
     dimension; other kernels default to 64.
 
     Elements past the axis' extent (the first streamed load's descriptor size minus
-    its offset) are masked in a separate last-block loop, so full blocks run unmasked.
-    When every reduction of a loop ignores positions where a condition `key <= X`
-    (or `key < X`) is false -- a -inf fill before max and exp, a 0 fill before sums
-    and contractions -- the loop stops at the largest `X`: causal attention skips the
-    blocks after its diagonal.
+    its offset) are masked, preferably by a select the kernel already has (its
+    condition gets `&& key < extent`). When every reduction of a loop ignores
+    positions where a condition `key <= X` (or `key < X`) is false -- a -inf fill
+    before max and exp, a 0 fill before sums and contractions -- the loop stops at
+    the largest `X`: causal attention skips the blocks after its diagonal. Whole
+    blocks before the first position any such mask or the extent could exclude run
+    in a loop of their own without the masks (all of them for full attention, those
+    below the diagonal for causal); the rest run masked in a second loop.
 
     ```mlir
     %s = kiln.dot %q, %kt, %z : tensor<64x64xbf16>, tensor<64x?xbf16> -> tensor<64x?xf32>
