@@ -45,6 +45,18 @@ int64_t streamAxis(Type type) {
 
 bool isStreamed(Value v) { return streamAxis(v.getType()) >= 0; }
 
+/// The first op under `root` producing a streamed tile, or null.
+Operation *firstStreamedOp(Operation *root) {
+  Operation *found = nullptr;
+  root->walk([&](Operation *op) {
+    if (!llvm::any_of(op->getResults(), isStreamed))
+      return WalkResult::advance();
+    found = op;
+    return WalkResult::interrupt();
+  });
+  return found;
+}
+
 RankedTensorType withStreamExtent(Type type, int64_t extent) {
   auto tile = cast<RankedTensorType>(type);
   SmallVector<int64_t> shape(tile.getShape());
@@ -212,6 +224,7 @@ private:
   SmallVector<Operation *> reductions;
   DenseMap<Operation *, unsigned> reductionIds;
   SmallVector<Operation *> stores;
+  DenseSet<Operation *> storesDone; // written by an emitted loop
   DenseSet<Operation *> streamedOps;
   DenseMap<Value, llvm::BitVector> deps;
   LoadOp extentLoad;
@@ -554,7 +567,7 @@ LogicalResult StreamFusion::plan(LoopPlan &loop) {
   }
   for (Operation *store : stores) {
     auto s = cast<StoreOp>(store);
-    if (store->hasAttr("kiln.stream_done"))
+    if (storesDone.contains(store))
       continue;
     bool ready = operandForm(s.getValue()).isPlain() &&
                  availability(s.getDesc()) == Avail::Ready &&
@@ -572,7 +585,7 @@ LogicalResult StreamFusion::plan(LoopPlan &loop) {
           "another streamed reduction other than through exp(x - m), a division or a "
           "multiplication by a row, or it is not a sum of such values");
   for (Operation *store : stores)
-    if (!store->hasAttr("kiln.stream_done"))
+    if (!storesDone.contains(store))
       return store->emitOpError("stores a streamed tile that no loop over the axis can "
                                 "compute");
   return failure();
@@ -1220,19 +1233,12 @@ LogicalResult StreamFusion::finish(const LoopPlan &loop, ArrayRef<Value> results
   for (unsigned r : loop.reductions)
     done.set(r);
   for (Operation *store : loop.stores)
-    store->setAttr("kiln.stream_done", outer.getUnitAttr());
+    storesDone.insert(store);
   return success();
 }
 
 LogicalResult StreamFusion::run() {
   body = &func.getBody().front();
-  bool any = false;
-  func.walk([&](Operation *op) {
-    any |= llvm::any_of(op->getResults(), isStreamed);
-  });
-  if (!any)
-    return success();
-  loc = func.getLoc();
   if (failed(classify()))
     return failure();
 
@@ -1274,8 +1280,7 @@ LogicalResult StreamFusion::run() {
     extent = outer.create<arith::TruncIOp>(loc, outer.getI32Type(), rest);
   }
 
-  while (!done.all() ||
-         llvm::any_of(stores, [](Operation *s) { return !s->hasAttr("kiln.stream_done"); })) {
+  while (!done.all() || storesDone.size() < stores.size()) {
     LoopPlan loop;
     if (failed(plan(loop)) || failed(emitLoop(loop)))
       return failure();
@@ -1346,9 +1351,7 @@ struct KilnStreamFusionPass : mlir::kiln::impl::KilnStreamFusionBase<KilnStreamF
 
   void runOnOperation() override {
     WalkResult result = getOperation().walk([&](FuncOp func) {
-      bool streamed = false;
-      func.walk([&](Operation *op) { streamed |= llvm::any_of(op->getResults(), isStreamed); });
-      if (!streamed)
+      if (!firstStreamedOp(func))
         return WalkResult::advance();
       int64_t size = forceBlock ? forceBlock
                      : func.getStreamBlock() ? *func.getStreamBlock()
@@ -1374,17 +1377,11 @@ struct KilnStreamFusionPass : mlir::kiln::impl::KilnStreamFusionBase<KilnStreamF
 } // namespace
 
 LogicalResult mlir::kiln::checkStaticTiles(ModuleOp module) {
-  WalkResult result = module.walk([&](FuncOp func) {
-    return func.walk([&](Operation *op) {
-      for (Value v : op->getResults())
-        if (isStreamed(v)) {
-          op->emitOpError("produces the streamed tile ")
-              << v.getType() << "; run kiln-stream-fusion first (kilnc does) to tile "
-              << "the streamed axis into blocks";
-          return WalkResult::interrupt();
-        }
-      return WalkResult::advance();
-    });
-  });
-  return failure(result.wasInterrupted());
+  Operation *op = firstStreamedOp(module);
+  if (!op)
+    return success();
+  Value v = *llvm::find_if(op->getResults(), isStreamed);
+  return op->emitOpError("produces the streamed tile ")
+         << v.getType() << "; run kiln-stream-fusion first (kilnc does) to tile "
+         << "the streamed axis into blocks";
 }

@@ -516,7 +516,7 @@ int main(int argc, char **argv) {
                   d.substr(0, eq) + "'");
   }
   if (streamBlock < 0)
-    return fail("--stream-block must be positive");
+    return fail("--stream-block must not be negative (0: each kernel's stream_block)");
   if (mlir::failed(driver::specialize(*module, defines, streamBlock, targetName)))
     return 1;
   if (emit == "tile") {

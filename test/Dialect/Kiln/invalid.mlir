@@ -731,3 +731,10 @@ kiln.func @threads(%n: i32) attributes {num_threads = 100} {
 kiln.func @stages(%n: i32) attributes {num_stages = 0} {
   kiln.return
 }
+
+// -----
+
+// expected-error @+1 {{stream_block must be between 1 and 65536, got 0}}
+kiln.func @stream_block(%n: i32) attributes {stream_block = 0} {
+  kiln.return
+}
