@@ -190,6 +190,8 @@ private:
   int64_t tensorMapCount = 0;
   /// Inside a loop whose warpgroup MMAs may stay in flight into the next iteration.
   bool deferWgmmaWait = false;
+  /// Tiles whose warpgroup MMAs are in flight, oldest first (one commit group each).
+  SmallVector<Value> pendingWgmma;
   /// Warpgroup-MMA dots whose accumulation is a run-time flag (false on a loop's first
   /// iteration, when the accumulator registers hold nothing yet).
   DenseMap<Operation *, Value> wgmmaAccumulate;
@@ -589,6 +591,7 @@ private:
       if (failed(checkTile(op, t)))
         return failure();
     beginOp();
+    waitWgmmaFor(op);
     Location loc = op->getLoc();
     if (auto pid = dyn_cast<ProgramIdOp>(op)) {
       Value id = b.create<gpu::BlockIdOp>(loc, static_cast<gpu::Dimension>(pid.getAxis()));
@@ -1653,30 +1656,87 @@ private:
     return b.create<arith::OrIOp>(loc, field, i64Const(b, loc, fixed));
   }
 
+  /// What one warpgroup-MMA dot reads: A as packed bf16/f16 pairs (an A already in this
+  /// warpgroup's accumulator layout: attention's P) or as a shared tile, and B's shared
+  /// tile. `scratch`: an operand was staged in scratch, which the next op may reuse, so
+  /// the MMAs must finish before it.
+  struct WgmmaOperands {
+    SmallVector<Value> aPacked;
+    SharedTile a, b;
+    bool scratch = false;
+  };
+
+  /// Whether `op`'s A operand feeds the MMAs from registers: the m64nNk16 C fragments of
+  /// two adjacent 8-column chunks are exactly the A fragment of a 16-wide K step.
+  bool wgmmaAInRegisters(DotOp op, const TileLayout &layout) {
+    TileLayout la = layouts.layoutOf(op.getA());
+    return !splatScalars.count(op.getA()) && la.kind == TileLayoutKind::MmaAccumulator &&
+           la.warpgroup && la.warpsM == layout.warpsM && la.atom == 0;
+  }
+
+  /// A's accumulator-layout registers as the MMAs' A fragments: per K step of 16, four
+  /// b32 pairs (chunks kk / 8 and kk / 8 + 1 of this thread's rows g and g + 8).
+  SmallVector<Value> packWgmmaA(Location loc, ArrayRef<Value> a, int64_t K) {
+    SmallVector<Value> packed;
+    for (int64_t kk = 0; kk < K; kk += 16) {
+      int64_t j = kk / 8;
+      for (int64_t first : {4 * j, 4 * j + 2, 4 * j + 4, 4 * j + 6}) {
+        Value v = b.create<LLVM::PoisonOp>(loc, VectorType::get({2}, a[first].getType()));
+        for (int64_t e = 0; e < 2; ++e)
+          v = b.create<LLVM::InsertElementOp>(loc, v, a[first + e], cst(loc, e));
+        packed.push_back(b.create<LLVM::BitcastOp>(loc, b.getI32Type(), v));
+      }
+    }
+    return packed;
+  }
+
+  WgmmaOperands wgmmaOperands(DotOp op, const TileLayout &layout) {
+    WgmmaOperands in;
+    auto a = cast<RankedTensorType>(op.getA().getType());
+    if (wgmmaAInRegisters(op, layout)) {
+      Dist da{a, layouts.layoutOf(op.getA())};
+      in.aPacked = packWgmmaA(op.getLoc(), regs(op.getA(), da), a.getDimSize(1));
+    } else {
+      in.scratch = !sharedTiles.count(op.getA());
+      in.a = operandTile(op.getA(), true);
+    }
+    in.scratch |= !sharedTiles.count(op.getB());
+    in.b = operandTile(op.getB(), true);
+    return in;
+  }
+
   /// Dot on Hopper's warpgroup MMAs: warpgroup g computes rows [64g, 64g + 64) of the
   /// result with one wgmma.mma_async m64nNk16 per K step of 16, both operands read from
   /// shared memory through descriptors (A K-major, B N-major, 64-column blocks with the
-  /// 128-byte swizzle); the accumulator fragments are the MMA layout with one warp per 16
-  /// rows, so they stay in registers across a K loop like mma.sync's.
+  /// 128-byte swizzle) or A from registers; the accumulator fragments are the MMA layout
+  /// with one warp per 16 rows, so they stay in registers across a K loop like
+  /// mma.sync's. The MMAs are left in flight: their result registers are waited for
+  /// where they are first read (waitWgmma).
   LogicalResult lowerDotWgmma(DotOp op, const TileLayout &layout) {
+    WgmmaOperands in = wgmmaOperands(op, layout);
+    Dist d{cast<RankedTensorType>(op.getType()), layout};
+    SmallVector<Value> acc = llvm::to_vector(regs(op.getAcc(), d));
+    tiles[op] = issueWgmma(op, layout, in, acc, wgmmaAccumulate.lookup(op));
+    if (deferWgmmaWait) {
+      b.create<NVVM::WgmmaWaitGroupSyncOp>(op.getLoc(), 1);
+      return success();
+    }
+    pendingWgmma.push_back(op);
+    if (in.scratch)
+      waitWgmma(op.getLoc(), op);
+    return success();
+  }
+
+  /// Issues `op`'s MMAs on `in` into `accIn` and commits them as one group; returns the
+  /// result registers (not yet valid). `accumulate` (i1, null: true) is scale-d.
+  SmallVector<Value> issueWgmma(DotOp op, const TileLayout &layout, const WgmmaOperands &in,
+                                ArrayRef<Value> accIn, Value accumulate) {
     Location loc = op.getLoc();
     auto a = cast<RankedTensorType>(op.getA().getType());
-    Dist d{cast<RankedTensorType>(op.getType()), layout};
-    int64_t M = d.type.getDimSize(0), N = d.type.getDimSize(1), K = a.getDimSize(1);
+    int64_t M = op.getType().getDimSize(0), N = op.getType().getDimSize(1), K = a.getDimSize(1);
     bool bf16 = a.getElementType().isBF16();
-    // An A operand already in this warpgroup accumulator layout (attention's P, cast from
-    // the S accumulator) feeds the MMAs from registers: the m64nNk16 C fragments of two
-    // adjacent 8-column chunks are exactly the A fragment of a 16-wide K step.
-    TileLayout la = layouts.layoutOf(op.getA());
-    bool aInRegisters = !splatScalars.count(op.getA()) &&
-                        la.kind == TileLayoutKind::MmaAccumulator && la.warpgroup &&
-                        la.warpsM == layout.warpsM && la.atom == 0;
-    SmallVector<Value> aRegs;
-    if (aInRegisters)
-      aRegs = llvm::to_vector(regs(op.getA(), Dist{a, la}));
-    SharedTile sa = aInRegisters ? SharedTile{} : operandTile(op.getA(), true);
-    SharedTile sb = operandTile(op.getB(), true);
-    SmallVector<Value> acc = llvm::to_vector(regs(op.getAcc(), d));
+    bool aInRegisters = !in.aPacked.empty();
+    SmallVector<Value> acc(accIn);
     int64_t n = acc.size();
     auto accType = LLVM::LLVMStructType::getLiteral(b.getContext(),
                                                     SmallVector<Type>(n, b.getF32Type()));
@@ -1698,46 +1758,35 @@ private:
     }
     // B N-major (transposed for the MMA) unless stored K-major like A.
     // Operands after the n accumulators: A (a descriptor, or four registers), B, scale-d.
-    int64_t aCount = aInRegisters ? 4 : 1;
     if (aInRegisters)
       os << "}, {$" << n << ", $" << n + 1 << ", $" << n + 2 << ", $" << n + 3 << "}, $" << n + 4
-         << ", p, 1, 1, " << (sb.transposed ? 0 : 1) << ";\n}";
+         << ", p, 1, 1, " << (in.b.transposed ? 0 : 1) << ";\n}";
     else
-      os << "}, $" << n << ", $" << n + 1 << ", p, 1, 1, 0, " << (sb.transposed ? 0 : 1) << ";\n}";
+      os << "}, $" << n << ", $" << n + 1 << ", p, 1, 1, 0, " << (in.b.transposed ? 0 : 1)
+         << ";\n}";
     constraints += aInRegisters ? "r,r,r,r,l,r" : "l,l,r";
     for (int64_t i = 0; i < n; ++i)
       constraints += "," + std::to_string(i);
-    Value scaleD = wgmmaAccumulate.lookup(op);
-    scaleD = scaleD ? b.create<arith::ExtUIOp>(loc, b.getI32Type(), scaleD).getResult()
-                    : cst(loc, 1);
+    Value scaleD = accumulate
+                       ? b.create<arith::ExtUIOp>(loc, b.getI32Type(), accumulate).getResult()
+                       : cst(loc, 1);
     b.create<NVVM::WgmmaFenceAlignedOp>(loc);
     for (int64_t kk = 0; kk < K; kk += 16) {
-      int64_t aBytes = ((kk / 64) * M * 64 + kk % 64) * 2;
-      Value aStart = aInRegisters ? Value()
-                                  : b.create<LLVM::GEPOp>(
-                                        loc, sharedPtrType(), b.getI8Type(), sa.base,
-                                        ValueRange{b.create<arith::AddIOp>(loc, rowBytes,
-                                                                           cst(loc, aBytes))});
-      int64_t bBytes = sb.transposed ? ((kk / 64) * N * 64 + kk % 64) * 2 : kk * 128;
-      Value bStart = b.create<LLVM::GEPOp>(loc, sharedPtrType(), b.getI8Type(), sb.base,
+      int64_t bBytes = in.b.transposed ? ((kk / 64) * N * 64 + kk % 64) * 2 : kk * 128;
+      Value bStart = b.create<LLVM::GEPOp>(loc, sharedPtrType(), b.getI8Type(), in.b.base,
                                            ArrayRef<LLVM::GEPArg>{(int32_t)bBytes});
       // A (and K-major B): 8-row groups 1024 bytes apart. N-major B: 8-row (k) groups
       // 1024 bytes apart, 64-column (n) blocks K * 128 bytes apart.
-      Value bDesc = sb.transposed ? wgmmaDescriptor(loc, bStart, 16, 1024)
-                                  : wgmmaDescriptor(loc, bStart, K * 128, 1024);
+      Value bDesc = in.b.transposed ? wgmmaDescriptor(loc, bStart, 16, 1024)
+                                    : wgmmaDescriptor(loc, bStart, K * 128, 1024);
       SmallVector<Value> operands;
       if (aInRegisters) {
-        // Chunks kk / 8 and kk / 8 + 1 of this thread's rows g and g + 8, as bf16 pairs.
-        auto pair = [&](int64_t first) {
-          Value v = b.create<LLVM::PoisonOp>(loc, VectorType::get({2}, aRegs[first].getType()));
-          for (int64_t e = 0; e < 2; ++e)
-            v = b.create<LLVM::InsertElementOp>(loc, v, aRegs[first + e], cst(loc, e));
-          return b.create<LLVM::BitcastOp>(loc, b.getI32Type(), v).getResult();
-        };
-        int64_t j = kk / 8;
-        for (int64_t first : {4 * j, 4 * j + 2, 4 * j + 4, 4 * j + 6})
-          operands.push_back(pair(first));
+        llvm::append_range(operands, ArrayRef<Value>(in.aPacked).slice(kk / 4, 4));
       } else {
+        int64_t aBytes = ((kk / 64) * M * 64 + kk % 64) * 2;
+        Value aStart = b.create<LLVM::GEPOp>(
+            loc, sharedPtrType(), b.getI8Type(), in.a.base,
+            ValueRange{b.create<arith::AddIOp>(loc, rowBytes, cst(loc, aBytes))});
         operands.push_back(wgmmaDescriptor(loc, aStart, 16, 1024));
       }
       operands.push_back(bDesc);
@@ -1749,9 +1798,56 @@ private:
       scaleD = cst(loc, 1);
     }
     b.create<NVVM::WgmmaGroupSyncAlignedOp>(loc);
-    b.create<NVVM::WgmmaWaitGroupSyncOp>(loc, deferWgmmaWait ? 1 : 0);
-    tiles[op] = acc;
-    return success();
+    return acc;
+  }
+
+  /// Waits for the MMA group that produces `v` (null: every group in flight) and the
+  /// groups issued before it. The registers of the finished groups pass through the
+  /// wait (tied operands), so nothing reads them before it.
+  void waitWgmma(Location loc, Value v = Value()) {
+    if (pendingWgmma.empty())
+      return;
+    auto it = v ? llvm::find(pendingWgmma, v) : std::prev(pendingWgmma.end());
+    size_t done = it - pendingWgmma.begin() + 1;
+    SmallVector<Value> held;
+    for (Value p : ArrayRef<Value>(pendingWgmma).take_front(done))
+      llvm::append_range(held, tiles[p]);
+    std::string text = "wgmma.wait_group.sync.aligned " +
+                       std::to_string(pendingWgmma.size() - done) + ";";
+    std::string constraints;
+    for (size_t i = 0; i < held.size(); ++i)
+      constraints += i ? ",=f" : "=f";
+    for (size_t i = 0; i < held.size(); ++i)
+      constraints += "," + std::to_string(i);
+    auto type = LLVM::LLVMStructType::getLiteral(b.getContext(),
+                                                 SmallVector<Type>(held.size(), b.getF32Type()));
+    Value r = held.empty() ? inlineAsm(loc, Type(), text, "", {})
+                           : inlineAsm(loc, type, text, constraints, held);
+    int64_t at = 0;
+    for (Value p : ArrayRef<Value>(pendingWgmma).take_front(done))
+      for (Value &reg : tiles[p])
+        reg = b.create<LLVM::ExtractValueOp>(loc, r, ArrayRef<int64_t>{at++});
+    pendingWgmma.erase(pendingWgmma.begin(), pendingWgmma.begin() + done);
+  }
+
+  /// Before `op` reads a tile whose MMAs are in flight, waits for them; before control
+  /// flow or a terminator, for all (MMAs never stay in flight across blocks). Combiner
+  /// regions (reductions, scans) only see elements.
+  void waitWgmmaFor(Operation *op) {
+    if (pendingWgmma.empty())
+      return;
+    if ((op->getNumRegions() != 0 && !isa<ReduceOp, ScanOp>(op)) ||
+        op->hasTrait<OpTrait::IsTerminator>()) {
+      waitWgmma(op->getLoc());
+      return;
+    }
+    Value last;
+    for (Value operand : op->getOperands())
+      if (llvm::is_contained(pendingWgmma, operand) &&
+          (!last || llvm::find(pendingWgmma, operand) > llvm::find(pendingWgmma, last)))
+        last = operand;
+    if (last)
+      waitWgmma(op->getLoc(), last);
   }
 
   /// The 2D block read rules (cl_intel_subgroup_2d_block_io): a 64-byte aligned base,
@@ -2449,6 +2545,7 @@ private:
       init.push_back(cst(loc, 0)); // the phase of its mbarrier
       ++extras;
     }
+    int64_t accumulateAt = init.size();
     if (!zeroed.empty()) {
       init.push_back(b.create<arith::ConstantIntOp>(loc, 0, 1)); // accumulate yet?
       ++extras;
@@ -2490,7 +2587,7 @@ private:
         pipelined[load] = stageOf(buffer, readStage, load.getType());
     }
     for (DotOp dot : zeroedDots)
-      wgmmaAccumulate[dot] = loop.getRegionIterArgs().back();
+      wgmmaAccumulate[dot] = loop.getRegionIterArgs()[accumulateAt];
     bool outerDefer = deferWgmmaWait;
     deferWgmmaWait = overlapMma;
     for (Operation &inner : op.getBody()->without_terminator())
@@ -2498,6 +2595,7 @@ private:
         return failure();
     deferWgmmaWait = outerDefer;
     beginOp();
+    waitWgmma(loc);
     auto yield = cast<scf::YieldOp>(op.getBody()->getTerminator());
     SmallVector<Value> yielded = flatten(yield.getOperands(), op.getRegionIterArgs());
     if (!ahead.empty()) {
@@ -2594,6 +2692,7 @@ private:
         if (failed(lowerOp(&inner)))
           return failure();
       beginOp();
+      waitWgmma(loc);
       auto yield = cast<scf::YieldOp>(from.front().getTerminator());
       b.create<scf::YieldOp>(loc, flatten(yield.getOperands(), op.getResults()));
       converted = saved;

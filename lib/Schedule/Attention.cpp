@@ -11,20 +11,20 @@ namespace kiln::schedule {
 std::optional<Chip> lookupChip(const std::string &name) {
   // L2: about 10 TB/s on H100, 5 on A100. MMA: the dense bf16 rate cuBLAS reaches (H100
   // ~790 of 989 TFLOP/s, A100 ~280 of 312). Rows to saturate: calibrated on Kiln's H100
-  // attention measurements (docs/attention-schedule.md).
+  // attention measurements (docs/attention-schedule.md), as is the H100's register base
+  // (ptxas counts of Kiln's wgmma kernels); the A100's is an earlier, looser estimate.
   if (name == "sm_90a")
-    return Chip{name, 228 * 1024, 227 * 1024, 65536, 2048, 10.0e12, 790e12, 512};
+    return Chip{name, 228 * 1024, 227 * 1024, 65536, 2048, 10.0e12, 790e12, 512, 48};
   if (name == "sm_80")
-    return Chip{name, 164 * 1024, 163 * 1024, 65536, 2048, 5.0e12, 280e12, 512};
+    return Chip{name, 164 * 1024, 163 * 1024, 65536, 2048, 5.0e12, 280e12, 512, 75};
   return std::nullopt;
 }
 
 /// Registers a thread needs: the S and O accumulators (f32) and P (bf16 pairs) of its
-/// share of the block, plus a base calibrated on Kiln's H100 kernels (151-187 registers
-/// measured for 64x64 and 128x64 blocks at D = 64 and 128).
-static int64_t estimateRegisters(int64_t bm, int64_t bn, int64_t d, int64_t threads) {
-  constexpr int64_t kBase = 75;
-  return kBase + (bm * bn + bm * d) / threads + bm * bn / (2 * threads);
+/// share of the block, plus the chip's base.
+static int64_t estimateRegisters(const Chip &chip, int64_t bm, int64_t bn, int64_t d,
+                                 int64_t threads) {
+  return chip.registerBase + (bm * bn + bm * d) / threads + bm * bn / (2 * threads);
 }
 
 std::vector<AttentionSchedule> rankAttentionSchedules(const Chip &chip, int64_t heads, int64_t n,
@@ -37,9 +37,9 @@ std::vector<AttentionSchedule> rankAttentionSchedules(const Chip &chip, int64_t 
         AttentionSchedule s;
         s.blockM = bm, s.blockN = bn, s.stages = stages;
         s.threads = bm / 64 * 128; // one warpgroup per 64 query rows
-        // Q once, K and V per stage; 1024-byte aligned buffers, tensor maps, mbarriers.
-        s.sharedBytes = (int64_t)(bm * d * elem + stages * 2 * bn * d * elem) + 4096;
-        s.registers = estimateRegisters(bm, bn, d, s.threads);
+        // Q once, K and V per stage; mbarriers and alignment (1.5 KiB measured).
+        s.sharedBytes = (int64_t)(bm * d * elem + stages * 2 * bn * d * elem) + 2048;
+        s.registers = estimateRegisters(chip, bm, bn, d, s.threads);
         if (s.registers <= 255 && s.sharedBytes <= chip.sharedPerProgram) {
           int64_t regs = (s.registers + 7) / 8 * 8; // allocation granularity
           s.programsPerSM = std::min({chip.sharedPerSM / s.sharedBytes,
@@ -62,11 +62,12 @@ std::vector<AttentionSchedule> rankAttentionSchedules(const Chip &chip, int64_t 
         out.push_back(s);
       }
   // Best first: the modelled rate; then more programs per SM (independent programs hide
-  // each other's softmax), larger key blocks (fewer iterations), fewer bytes, and three
-  // stages (the depth that covers a TMA's latency) over others.
+  // each other's softmax), larger key blocks (fewer iterations), fewer bytes, and fewer
+  // stages (one block's work already covers a TMA's latency; a third stage measured no
+  // faster at 128x128 and 1.5x slower at 64x64, D 128, where it cost registers).
   auto key = [](const AttentionSchedule &s) {
     return std::make_tuple(s.programsPerSM > 0, s.flopsPerSecond, s.programsPerSM, s.blockN,
-                           -s.l2Bytes, -std::abs(s.stages - 3));
+                           -s.l2Bytes, -s.stages);
   };
   std::stable_sort(out.begin(), out.end(),
                    [&](const AttentionSchedule &a, const AttentionSchedule &b) { return key(a) > key(b); });

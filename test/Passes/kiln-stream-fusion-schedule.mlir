@@ -4,17 +4,17 @@
 
 // Attention kernels without stream_block take their key block (and pipeline depth) from
 // the IO-aware schedule model of the chip, for their query block and head dimension
-// (docs/attention-schedule.md: 128x128 with 2 stages at D 128 on the H100, 64x64 with 3
-// at D 64; the A100's smaller shared memory gives 128x64 with 3 at D 128); other kernels, and runs without a chip, get 64. The choice is recorded on
-// the kernel.
+// (docs/attention-schedule.md: 128x128 with 2 stages at D 128 on the H100, 64x64 with 2
+// at D 64; the A100's 163 KiB still hold 128x128 with 2 stages at D 128); other kernels,
+// and runs without a chip, get 64. The choice is recorded on the kernel.
 
 // H100-LABEL: kiln.func @d128
 // H100-SAME: num_stages = 2 : i64
 // H100-SAME: stream_block = 128 : i64
 // H100: scf.for {{.*}} step %c128_i32
 // A100-LABEL: kiln.func @d128
-// A100-SAME: num_stages = 3 : i64
-// A100-SAME: stream_block = 64 : i64
+// A100-SAME: num_stages = 2 : i64
+// A100-SAME: stream_block = 128 : i64
 // NONE-LABEL: kiln.func @d128
 // NONE-NOT: num_stages
 // NONE-SAME: stream_block = 64 : i64
@@ -54,7 +54,7 @@ kiln.func @d128(%q: !kiln.ptr<bf16>, %k: !kiln.ptr<bf16>, %v: !kiln.ptr<bf16>,
 // -----
 
 // H100-LABEL: kiln.func @d64
-// H100-SAME: num_stages = 3 : i64
+// H100-SAME: num_stages = 2 : i64
 // H100-SAME: stream_block = 64 : i64
 // NONE-LABEL: kiln.func @d64
 // NONE-SAME: stream_block = 64 : i64

@@ -29,6 +29,7 @@ struct Chip {
   double l2BytesPerSecond;
   double mmaFlopsPerSecond; ///< dense bf16 rate the MMAs reach
   int64_t rowsToSaturate;   ///< query rows in flight per SM that keep the MMAs busy
+  int64_t registerBase;     ///< registers a thread needs besides its S, P and O tiles
 };
 
 /// sm_90a (H100 SXM) or sm_80 (A100); nullopt for others.
