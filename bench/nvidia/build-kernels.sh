@@ -19,7 +19,7 @@ gen=$(mktemp -d)
 trap 'rm -rf "$gen"' EXIT
 for cfg in "128 128 64 256 3 1" "128 128 64 256 3 8" "128 256 64 256 4 1" "128 256 64 256 4 8" \
            "128 256 64 256 4 8 cpasync" "128 256 64 256 4 16" "128 256 32 256 3 1" \
-           "16 64 64 128 6 1"; do
+           "16 64 64 128 6 1" "16 64 128 128 6 1"; do
   read -r bm bn bk threads stages group copy <<<"$cfg"
   name=matmul_${bm}x${bn}x${bk}_s${stages}
   [ "$group" -gt 1 ] && name+=_g$group
