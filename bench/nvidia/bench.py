@@ -625,9 +625,9 @@ MATMUL_CHECKS = [(1, 1, 1), (31, 33, 17), (32, 32, 32), (33, 31, 65), (97, 89, 1
                  (127, 129, 31), (129, 257, 100), (300, 260, 1000), (128, 128, 96)]
 # Timed GEMM shapes: the 32x32-tile `matmul` is the baseline; every other matmul_* kernel
 # (the example and the tile shapes build-kernels.sh instantiates) goes to the issue's
-# targets (4096^3, 8192^3 and M = 16).
+# targets (4096^3, 8192^3, and M = 16 and 1 with N = K = 8192).
 MATMUL_BASELINE_TIMED = [(4096, 4096, 4096)]
-MATMUL_TIMED = [(4096, 4096, 4096), (8192, 8192, 8192), (16, 8192, 8192)]
+MATMUL_TIMED = [(4096, 4096, 4096), (8192, 8192, 8192), (16, 8192, 8192), (1, 8192, 8192)]
 SOFTMAX_CHECKS = [
     (3, 1, 1, 1.0, ""), (37, 255, 255, 1.0, ""), (33, 256, 256, 1.0, ""),
     (9, 257, 257, 1.0, ""), (17, 1000, 1000, 1.0, ""), (8, 4096, 4096, 1.0, ""),
