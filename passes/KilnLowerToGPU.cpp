@@ -2721,6 +2721,29 @@ int64_t mlir::kiln::globalScratchBytes(gpu::GPUFuncOp func) {
 
 namespace {
 
+/// NVIDIA: a thread of a program of `threads` may have 65536 / threads registers (in
+/// steps of 8, at most 255). A dot's result tile alone takes its share of the elements;
+/// with fewer than kMmaRegisterSlack left besides, ptxas cannot allocate the MMAs (it
+/// stops with "Insufficient registers"), so such a tile gets a diagnostic here.
+constexpr int64_t kMmaRegisterSlack = 24;
+LogicalResult checkRegisterBudget(FuncOp kernel, int64_t threads) {
+  int64_t budget = std::min<int64_t>(255, 65536 / threads / 8 * 8);
+  WalkResult result = kernel.walk([&](DotOp dot) {
+    RankedTensorType t = dot.getType();
+    int64_t bytes = (getElementBitWidth(t.getElementType()) + 7) / 8;
+    int64_t need = llvm::divideCeil(t.getNumElements() * std::max<int64_t>(bytes, 4) / 4, threads);
+    if (need + kMmaRegisterSlack <= budget)
+      return WalkResult::advance();
+    dot.emitOpError("registers: the ")
+        << t.getDimSize(0) << "x" << t.getDimSize(1) << " result takes " << need
+        << " registers per thread across " << threads << " threads, and a thread may have "
+        << budget << " (65536 / " << threads << ", at most 255); its MMAs need about "
+        << kMmaRegisterSlack << " more. Use fewer threads per program or a smaller tile";
+    return WalkResult::interrupt();
+  });
+  return failure(result.wasInterrupted());
+}
+
 struct KilnLowerToGPUPass : mlir::kiln::impl::KilnLowerToGPUBase<KilnLowerToGPUPass> {
   using Base::Base;
 
@@ -2788,6 +2811,8 @@ struct KilnLowerToGPUPass : mlir::kiln::impl::KilnLowerToGPUBase<KilnLowerToGPUP
         return signalPassFailure();
       }
       DistributionTarget target{blockThreads, warpSize, nvidia, mma == "nvidia-wgmma", atom};
+      if (nvidia && failed(checkRegisterBudget(kernel, blockThreads)))
+        return signalPassFailure();
       // A pipeline deeper than the chip's shared memory holds gets fewer stages (the same
       // kernel must fit an A100's 163 KiB and an H100's 227 KiB), with a warning.
       int64_t want = kernel.getNumStages().value_or(stages);
