@@ -2,14 +2,33 @@
 // f32 accumulation on tensor cores (128x256 output tiles, K in 64-wide steps copied four
 // stages deep); the bias is added, the ReLU applied and the result rounded to bf16 in
 // registers before the only store. Any M, N, K: edges are masked by the descriptors.
+// Programs walk the output tiles in groups of 16 tile rows, column by column within a
+// group, so the programs running together share A's rows and B's columns in L2.
 kiln.func @linear_relu(%a: !kiln.ptr<bf16>, %b: !kiln.ptr<bf16>, %bias: !kiln.ptr<f32>,
                        %y: !kiln.ptr<bf16>, %M: i32, %N: i32, %K: i32, %lda: i32, %ldb: i32,
                        %ldy: i32)
-    attributes {grid = ["cdiv(M, 128)", "cdiv(N, 256)"], num_threads = 256 : i64,
+    attributes {grid = ["cdiv(M, 128) * cdiv(N, 256)"], num_threads = 256 : i64,
                 num_stages = 4 : i64} {
-  %pm = kiln.program_id 0 : i32
-  %pn = kiln.program_id 1 : i32
+  %pid = kiln.program_id 0 : i32
   %c0 = arith.constant 0 : i32
+  %g = arith.constant 16 : i32
+  %c127 = arith.constant 127 : i32
+  %c255 = arith.constant 255 : i32
+  %mpad = arith.addi %M, %c127 : i32
+  %npad = arith.addi %N, %c255 : i32
+  %cm = arith.constant 128 : i32
+  %cn = arith.constant 256 : i32
+  %mt = arith.divsi %mpad, %cm : i32
+  %nt = arith.divsi %npad, %cn : i32
+  %width = arith.muli %g, %nt : i32
+  %group = arith.divsi %pid, %width : i32
+  %first = arith.muli %group, %g : i32
+  %rest = arith.subi %mt, %first : i32
+  %gsize = arith.minsi %rest, %g : i32
+  %inner = arith.remsi %pid, %width : i32
+  %pmi = arith.remsi %inner, %gsize : i32
+  %pm = arith.addi %first, %pmi : i32
+  %pn = arith.divsi %inner, %gsize : i32
   %c64 = arith.constant 64 : i32
   %c128 = arith.constant 128 : i32
   %c256 = arith.constant 256 : i32
