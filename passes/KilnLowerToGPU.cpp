@@ -2823,6 +2823,10 @@ struct KilnLowerToGPUPass : mlir::kiln::impl::KilnLowerToGPUBase<KilnLowerToGPUP
                                              b.getFunctionType(params, {}));
         func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), UnitAttr::get(ctx));
         func.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr({(int32_t)blockThreads, 1, 1}));
+        // ptxas fits the registers so that this many programs share a multiprocessor.
+        if (auto programs = kernel.getMinProgramsPerSm(); programs && nvidia)
+          func->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
+                        b.getI32IntegerAttr(*programs));
         KernelLowering lowering(func, kernel, target, depth, dynamicShared, tma);
         if (failed(lowering.lower(kernel)))
           return signalPassFailure();

@@ -221,6 +221,8 @@ LogicalResult FuncOp::verify() {
     return emitOpError("num_stages must be between 1 and 8, got ") << *stages;
   if (auto block = getStreamBlock(); block && (*block < 1 || *block > 65536))
     return emitOpError("stream_block must be between 1 and 65536, got ") << *block;
+  if (auto n = getMinProgramsPerSm(); n && (*n < 1 || *n > 32))
+    return emitOpError("min_programs_per_sm must be between 1 and 32, got ") << *n;
   if (auto grid = getGridAttr()) {
     if (grid.empty() || grid.size() > 3)
       return emitOpError("grid has ") << grid.size() << " entries; expected 1 to 3";

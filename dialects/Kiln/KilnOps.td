@@ -63,7 +63,10 @@ def Kiln_FuncOp : Kiln_Op<"func", [
     optional `num_stages` (1 to 8) sets how many shared-memory stages a pipelined loop
     of the kernel uses on GPUs (copies run `num_stages - 1` iterations ahead).
     The optional `stream_block` is the block size kiln-stream-fusion tiles the
-    kernel's streamed axis (`?` dimensions) into.
+    kernel's streamed axis (`?` dimensions) into. The optional `min_programs_per_sm`
+    (1 to 32) asks NVIDIA targets to fit that many program instances on one
+    multiprocessor: ptxas then keeps each thread within 65536 / (threads x that)
+    registers, spilling if it must (kilnc reports spills). Other targets ignore it.
 
     The optional `grid` gives the launch grid as up to three integer expressions over
     the scalar parameters (`+ - * /`, `cdiv(a, b)`, `min`, `max`, parentheses), so
@@ -86,7 +89,8 @@ def Kiln_FuncOp : Kiln_Op<"func", [
                        OptionalAttr<StrArrayAttr>:$param_names,
                        OptionalAttr<I64Attr>:$num_threads,
                        OptionalAttr<I64Attr>:$num_stages,
-                       OptionalAttr<I64Attr>:$stream_block);
+                       OptionalAttr<I64Attr>:$stream_block,
+                       OptionalAttr<I64Attr>:$min_programs_per_sm);
   let regions = (region AnyRegion:$body);
   let hasCustomAssemblyFormat = 1;
   let hasVerifier = 1;

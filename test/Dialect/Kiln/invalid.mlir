@@ -738,3 +738,10 @@ kiln.func @stages(%n: i32) attributes {num_stages = 0} {
 kiln.func @stream_block(%n: i32) attributes {stream_block = 0} {
   kiln.return
 }
+
+// -----
+
+// expected-error @+1 {{min_programs_per_sm must be between 1 and 32, got 33}}
+kiln.func @occupancy(%n: i32) attributes {min_programs_per_sm = 33} {
+  kiln.return
+}
