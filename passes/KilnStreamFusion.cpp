@@ -1344,6 +1344,8 @@ struct KilnStreamFusionPass : mlir::kiln::impl::KilnStreamFusionBase<KilnStreamF
         continue;
       if (!func.getNumStages())
         func.setNumStages(s.stages);
+      if (s.forced && !func.getMinProgramsPerSm())
+        func.setMinProgramsPerSm(s.programsPerSM);
       return s.blockN;
     }
     return 0;

@@ -40,6 +40,9 @@ struct AttentionSchedule {
   int64_t blockM = 0, blockN = 0, stages = 0, threads = 0;
   int64_t sharedBytes = 0, registers = 0; ///< per program; registers per thread (estimate)
   int64_t programsPerSM = 0;              ///< 0: does not fit
+  /// programsPerSM is enforced (min_programs_per_sm): registers is then the budget
+  /// ptxas must fit, a few below the estimate.
+  bool forced = false;
   double l2Bytes = 0;                     ///< K and V streamed once per query block
   double flopsPerSecond = 0;              ///< the model's rate
   std::string limit;                      ///< "rows" (latency) or "l2" (bandwidth)
