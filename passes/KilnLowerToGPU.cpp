@@ -21,6 +21,7 @@
 #include "dialects/Kiln/KilnDialect.h"
 #include "kiln/Layout/Analysis.h"
 #include "kiln/Layout/Atoms.h"
+#include "kiln/Schedule/Attention.h"
 #include "passes/ElementLowering.h"
 #include "passes/LayoutAssignment.h"
 #include "passes/Passes.h"
@@ -1716,7 +1717,7 @@ private:
     WgmmaOperands in = wgmmaOperands(op, layout);
     Dist d{cast<RankedTensorType>(op.getType()), layout};
     SmallVector<Value> acc = llvm::to_vector(regs(op.getAcc(), d));
-    tiles[op] = issueWgmma(op, layout, in, acc, wgmmaAccumulate.lookup(op));
+    tiles[op] = issueWgmma(op, in, acc, wgmmaAccumulate.lookup(op));
     if (deferWgmmaWait) {
       b.create<NVVM::WgmmaWaitGroupSyncOp>(op.getLoc(), 1);
       return success();
@@ -1729,8 +1730,8 @@ private:
 
   /// Issues `op`'s MMAs on `in` into `accIn` and commits them as one group; returns the
   /// result registers (not yet valid). `accumulate` (i1, null: true) is scale-d.
-  SmallVector<Value> issueWgmma(DotOp op, const TileLayout &layout, const WgmmaOperands &in,
-                                ArrayRef<Value> accIn, Value accumulate) {
+  SmallVector<Value> issueWgmma(DotOp op, const WgmmaOperands &in, ArrayRef<Value> accIn,
+                                Value accumulate) {
     Location loc = op.getLoc();
     auto a = cast<RankedTensorType>(op.getA().getType());
     int64_t M = op.getType().getDimSize(0), N = op.getType().getDimSize(1), K = a.getDimSize(1);
@@ -1841,13 +1842,12 @@ private:
       waitWgmma(op->getLoc());
       return;
     }
-    Value last;
-    for (Value operand : op->getOperands())
-      if (llvm::is_contained(pendingWgmma, operand) &&
-          (!last || llvm::find(pendingWgmma, operand) > llvm::find(pendingWgmma, last)))
-        last = operand;
-    if (last)
-      waitWgmma(op->getLoc(), last);
+    // The newest group among the operands (groups finish in order).
+    auto last = llvm::find_if(llvm::reverse(pendingWgmma), [&](Value p) {
+      return llvm::is_contained(op->getOperands(), p);
+    });
+    if (last != llvm::reverse(pendingWgmma).end())
+      waitWgmma(op->getLoc(), *last);
   }
 
   /// The 2D block read rules (cl_intel_subgroup_2d_block_io): a 64-byte aligned base,
@@ -2721,13 +2721,13 @@ int64_t mlir::kiln::globalScratchBytes(gpu::GPUFuncOp func) {
 
 namespace {
 
-/// NVIDIA: a thread of a program of `threads` may have 65536 / threads registers (in
-/// steps of 8, at most 255). A dot's result tile alone takes its share of the elements;
+/// NVIDIA: a thread of a program of `threads` may have 65536 / threads registers
+/// (registerBudget). A dot's result tile alone takes its share of the elements;
 /// with fewer than kMmaRegisterSlack left besides, ptxas cannot allocate the MMAs (it
 /// stops with "Insufficient registers"), so such a tile gets a diagnostic here.
 constexpr int64_t kMmaRegisterSlack = 24;
 LogicalResult checkRegisterBudget(FuncOp kernel, int64_t threads) {
-  int64_t budget = std::min<int64_t>(255, 65536 / threads / 8 * 8);
+  int64_t budget = ::kiln::schedule::registerBudget(65536, threads);
   WalkResult result = kernel.walk([&](DotOp dot) {
     RankedTensorType t = dot.getType();
     int64_t bytes = (getElementBitWidth(t.getElementType()) + 7) / 8;

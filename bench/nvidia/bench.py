@@ -799,8 +799,9 @@ class Checks:
                         .to(dt) for _ in range(2))
                 kr, vr = (t.double().repeat_interleave(group, dim=0) for t in (k, v))
                 s = q.double() @ kr.transpose(1, 2) / math.sqrt(d)
+                hidden = torch.ones(n, n, dtype=torch.bool).triu(1)  # keys after the query
                 if causal:
-                    s = s.masked_fill(torch.ones(n, n, dtype=torch.bool).triu(1), float("-inf"))
+                    s = s.masked_fill(hidden, float("-inf"))
                 ref = torch.softmax(s, dim=-1) @ vr
                 dq, dk, dv = q.cuda(), k.cuda(), v.cuda()
                 if not template:
@@ -820,7 +821,7 @@ class Checks:
                 # alone in a row of one key, made a relative error of 1e-5 flaky).
                 mags = (q.double().abs() @ kr.abs().transpose(1, 2) / math.sqrt(d))
                 if causal:
-                    mags = mags.masked_fill(torch.ones(n, n, dtype=torch.bool).triu(1), 0.0)
+                    mags = mags.masked_fill(hidden, 0.0)
                 self.checked_run(family, case + " lse", lambda l: run(spare_o, l),
                                  torch.logsumexp(s, dim=-1), torch.float32, 1e-5,
                                  scale=mags.amax(dim=-1))

@@ -47,10 +47,11 @@ for d in 64 128; do
     while read -r bm bn threads stages programs rank; do
       for t in bf16 f16; do
         name=attention_d${d}_${bm}x${bn}_s${stages}
-        occupancy=()
+        occupancy=() strict=()
         if [ "${programs%!}" != "$programs" ]; then
           name+=_p${programs%!}
           occupancy=(-e "s/num_stages = /min_programs_per_sm = ${programs%!} : i64, num_stages = /")
+          strict=(--Werror-spills)
         fi
         if [ "$t" = f16 ]; then
           [ "$rank" = 1 ] || continue
@@ -59,11 +60,7 @@ for d in 64 128; do
         sed -e "s/@NAME@/$name/g" -e "s/@T@/$t/g" -e "s/@D@/$d/g" -e "s/@BM@/$bm/g" \
             -e "s/@BN@/$bn/g" -e "s/@THREADS@/$threads/g" -e "s/@STAGES@/$stages/g" \
             "${occupancy[@]}" "$root/bench/nvidia/kernels/attention.mlir.in" >"$gen/$name.mlir"
-        if [ ${#occupancy[@]} -gt 0 ]; then
-          "$kilnc" "$gen/$name.mlir" --target="$chip" -o "$out" --Werror-spills
-        else
-          "$kilnc" "$gen/$name.mlir" --target="$chip" -o "$out"
-        fi
+        "$kilnc" "$gen/$name.mlir" --target="$chip" -o "$out" "${strict[@]}"
       done
     done
 done

@@ -20,6 +20,10 @@ std::optional<Chip> lookupChip(const std::string &name) {
   return std::nullopt;
 }
 
+int64_t registerBudget(int64_t registers, int64_t threads) {
+  return std::min<int64_t>(255, registers / threads / 8 * 8);
+}
+
 /// Registers ptxas may be asked to save below the estimate to fit one more program, and
 /// the smallest budget it is asked to fit.
 constexpr int64_t kForcedSlack = 8;
@@ -55,8 +59,7 @@ std::vector<AttentionSchedule> rankAttentionSchedules(const Chip &chip, int64_t 
           // that leaves it room (measured: D 64 64x128, estimated 176, fitted 168 without
           // spills; D 128 64x32, estimated 136, spilled 300 bytes at 128).
           int64_t more = s.programsPerSM + 1;
-          int64_t budget =
-              std::min<int64_t>(255, chip.registersPerSM / (more * s.threads) / 8 * 8);
+          int64_t budget = registerBudget(chip.registersPerSM, more * s.threads);
           if (s.programsPerSM >= 1 && more <= others && budget >= kForcedMinBudget &&
               s.registers <= budget + kForcedSlack) {
             s.programsPerSM = more;

@@ -32,6 +32,10 @@ struct Chip {
   int64_t registerBase;     ///< registers a thread needs besides its S, P and O tiles
 };
 
+/// Registers each of `threads` threads sharing a register file of `registers` may have
+/// (NVIDIA: allocated in steps of 8, at most 255 a thread).
+int64_t registerBudget(int64_t registers, int64_t threads);
+
 /// sm_90a (H100 SXM) or sm_80 (A100); nullopt for others.
 std::optional<Chip> lookupChip(const std::string &name);
 
