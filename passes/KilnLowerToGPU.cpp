@@ -12,6 +12,10 @@
 //  - Shared tiles: loads read only by dots are copied global -> shared (cp.async, 16
 //    bytes per thread, into a swizzle the layout library picks for the copy and for
 //    ldmatrix); inside a loop those copies run `stages - 1` iterations ahead.
+// A program spread over a thread-block cluster (`cluster` blocks, NVIDIA) distributes
+// blocked tiles over all its threads, block r's thread t acting as thread
+// r * threads + t; a reduction to a scalar then combines the blocks' partials through
+// distributed shared memory.
 // Consumers needing another layout convert through shared memory. Shared memory is two
 // arenas per kernel: persistent (shared tiles, pipeline stages) and scratch (live within
 // one op's lowering, reused by the next op after a barrier). The output is
@@ -54,6 +58,8 @@ using namespace mlir::kiln::lowering;
 /// otherwise each kernel declares its own, `__kiln_smem_<kernel>`.
 static constexpr StringLiteral kDynamicShared = "__kiln_dynamic_smem";
 static constexpr StringLiteral kSharedBytesAttr = "kiln.shared_memory_bytes";
+/// Thread blocks per program (a cluster); absent for one.
+static constexpr StringLiteral kClusterAttr = "kiln.cluster";
 
 /// A kernel's own static shared-memory block (targets without dynamic shared memory).
 static std::string staticArenaSymbol(StringRef kernel) { return ("__kiln_smem_" + kernel).str(); }
@@ -140,7 +146,8 @@ class KernelLowering {
 public:
   KernelLowering(gpu::GPUFuncOp func, FuncOp kernel, const DistributionTarget &target,
                  int64_t stages, bool dynamicShared, bool useTma)
-      : func(func), threads(target.threads), warpSize(target.warpSize), target(target),
+      : func(func), threads(target.threads), spread(target.threads * target.cluster),
+        cluster(target.cluster), warpSize(target.warpSize), target(target),
         stages(stages), dynamicShared(dynamicShared), useTma(useTma), layouts(kernel, target),
         b(OpBuilder::atBlockBegin(&func.getBody().front())) {}
 
@@ -155,6 +162,12 @@ public:
     }
     Value tid = b.create<gpu::ThreadIdOp>(loc, gpu::Dimension::x);
     threadId = b.create<arith::IndexCastOp>(loc, b.getI32Type(), tid);
+    spreadId = threadId;
+    if (cluster > 1) {
+      clusterRank = b.create<NVVM::ClusterId>(loc, b.getI32Type());
+      spreadId = b.create<arith::AddIOp>(
+          loc, b.create<arith::MulIOp>(loc, clusterRank, cst(loc, threads)), threadId);
+    }
     if (failed(lowerBlock(entry)))
       return failure();
     createArenas(loc);
@@ -165,7 +178,8 @@ public:
 
 private:
   gpu::GPUFuncOp func;
-  int64_t threads, warpSize;
+  /// Threads of one block; of the whole program (`cluster` blocks); blocks per program.
+  int64_t threads, spread, cluster, warpSize;
   DistributionTarget target;
   int64_t stages;
   bool dynamicShared;
@@ -173,6 +187,12 @@ private:
   LayoutAssignment layouts;
   OpBuilder b;
   Value threadId;
+  /// This thread's index among the program's threads (threadId without a cluster), and
+  /// its block's rank in the cluster.
+  Value spreadId, clusterRank;
+  /// A cluster barrier arrived at after the last exchange, not yet waited for: blocks
+  /// may still read this block's partials until it completes.
+  bool clusterArrivePending = false;
   IRMapping scalars;
   DenseMap<Value, SmallVector<Value>> tiles;
   DenseMap<Value, Value> splatScalars;
@@ -313,12 +333,12 @@ private:
   /// Blocked tiles smaller than the block are replicated: thread t holds element
   /// t % N, and only threads t < N (the owners) write it to memory.
   bool replicated(const Dist &d) const {
-    return !isMma(d) && !isRows(d) && d.type.getNumElements() < threads;
+    return !isMma(d) && !isRows(d) && d.type.getNumElements() < spread;
   }
   int64_t perThread(const Dist &d) const {
     if (isRows(d))
       return warpRows(d) / 16 * 2;
-    return replicated(d) ? 1 : d.type.getNumElements() / threads;
+    return replicated(d) ? 1 : d.type.getNumElements() / spread;
   }
   /// Consecutive registers holding consecutive elements of a row.
   int64_t vecWidth(const Dist &d) const {
@@ -340,10 +360,10 @@ private:
   /// Linear index (i32) of register k of a blocked tile.
   Value linearIndex(Location loc, const Dist &d, int64_t k) {
     if (replicated(d))
-      return b.create<arith::RemUIOp>(loc, threadId, cst(loc, d.type.getNumElements()));
+      return b.create<arith::RemUIOp>(loc, spreadId, cst(loc, d.type.getNumElements()));
     int64_t v = vecWidth(d);
-    Value base = b.create<arith::MulIOp>(loc, threadId, cst(loc, v));
-    return b.create<arith::AddIOp>(loc, base, cst(loc, (k / v) * threads * v + k % v));
+    Value base = b.create<arith::MulIOp>(loc, spreadId, cst(loc, v));
+    return b.create<arith::AddIOp>(loc, base, cst(loc, (k / v) * spread * v + k % v));
   }
   /// The tile index a thread-value layout gives this thread's lane (run time) and value
   /// `v` (compile time): a CuTe layout is a sum over its modes, so the lane's part is the
@@ -441,9 +461,9 @@ private:
       return op->emitOpError("tiles with explicit layouts are not supported by the GPU "
                              "lowering yet");
     int64_t n = t.getNumElements();
-    if (n % threads != 0 && threads % n != 0)
+    if (n % spread != 0 && spread % n != 0)
       return op->emitOpError("tile of ")
-             << n << " elements does not divide over " << threads
+             << n << " elements does not divide over " << spread
              << " threads, nor they over it; use a power of two";
     return success();
   }
@@ -464,7 +484,7 @@ private:
     }
     if (!replicated(d))
       return {};
-    return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, threadId,
+    return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, spreadId,
                                    cst(loc, d.type.getNumElements()));
   }
   Value andMask(Location loc, Value a, Value m) {
@@ -595,16 +615,25 @@ private:
     waitWgmmaFor(op);
     Location loc = op->getLoc();
     if (auto pid = dyn_cast<ProgramIdOp>(op)) {
+      if (cluster > 1 && pid.getAxis() == 0) {
+        scalars.map(pid.getResult(), b.create<NVVM::ClusterIdXOp>(loc, b.getI32Type()));
+        return success();
+      }
       Value id = b.create<gpu::BlockIdOp>(loc, static_cast<gpu::Dimension>(pid.getAxis()));
       scalars.map(pid.getResult(), b.create<arith::IndexCastOp>(loc, b.getI32Type(), id));
       return success();
     }
     if (auto num = dyn_cast<NumProgramsOp>(op)) {
+      if (cluster > 1 && num.getAxis() == 0) {
+        scalars.map(num.getResult(), b.create<NVVM::ClusterDimXOp>(loc, b.getI32Type()));
+        return success();
+      }
       Value n = b.create<gpu::GridDimOp>(loc, static_cast<gpu::Dimension>(num.getAxis()));
       scalars.map(num.getResult(), b.create<arith::IndexCastOp>(loc, b.getI32Type(), n));
       return success();
     }
     if (isa<ReturnOp>(op)) {
+      finishClusterExchange(loc);
       b.create<gpu::ReturnOp>(loc);
       return success();
     }
@@ -1047,8 +1076,49 @@ private:
       for (int64_t w = 1; w < warps; ++w)
         acc = combine(acc, loadShared(loc, buf, cst(loc, w), elem));
     }
+    if (cluster > 1)
+      acc = combineOverCluster(loc, op, acc, combine);
     scalars.map(op.getResult(), acc);
     return success();
+  }
+
+  /// Every block's `partial` combined in rank order (the same result in every block):
+  /// each block publishes its partial in its shared memory, and after a cluster barrier
+  /// reads the others' through distributed shared memory.
+  Value combineOverCluster(Location loc, Operation *op, Value partial,
+                           function_ref<Value(Value, Value)> combine) {
+    Type elem = partial.getType();
+    // Its own slot: a later exchange may write while slow blocks still read this one.
+    Value slot = persistentAlloc(loc, 4, 4);
+    Value zero = cst(loc, 0);
+    Value first = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, threadId, zero);
+    whenTrue(b, loc, first, [&](OpBuilder &bb, Location l) { storeShared(bb, l, slot, zero, partial); });
+    finishClusterExchange(loc);
+    b.create<NVVM::ClusterArriveOp>(loc, b.getUnitAttr()); // release: the partial
+    b.create<NVVM::ClusterWaitOp>(loc, b.getUnitAttr());   // acquire: everyone's
+    auto clusterPtr = LLVM::LLVMPointerType::get(b.getContext(), 7);
+    Value total;
+    for (int64_t r = 0; r < cluster; ++r) {
+      Value remote = b.create<NVVM::MapaOp>(loc, clusterPtr, slot, cst(loc, r));
+      Value v = b.create<LLVM::LoadOp>(loc, elem, remote);
+      total = r == 0 ? v : combine(total, v);
+    }
+    // No block may reuse or give up its slot while others read it. At the top level
+    // the wait can come later (at the next exchange or the end); in a loop or branch the
+    // next iteration rewrites the slot, so it comes now.
+    b.create<NVVM::ClusterArriveOp>(loc, b.getUnitAttr());
+    if (isa<FuncOp>(op->getParentOp()))
+      clusterArrivePending = true;
+    else
+      b.create<NVVM::ClusterWaitOp>(loc, b.getUnitAttr());
+    return total;
+  }
+  /// Completes the cluster barrier the last exchange arrived at.
+  void finishClusterExchange(Location loc) {
+    if (!clusterArrivePending)
+      return;
+    b.create<NVVM::ClusterWaitOp>(loc, b.getUnitAttr());
+    clusterArrivePending = false;
   }
 
   LogicalResult lowerBroadcast(BroadcastOp op) {
@@ -2445,6 +2515,7 @@ private:
 
   LogicalResult lowerFor(scf::ForOp op) {
     Location loc = op.getLoc();
+    finishClusterExchange(loc);
     for (Value v : op.getRegionIterArgs()) {
       if (failed(checkTile(op, v.getType())))
         return failure();
@@ -2665,6 +2736,7 @@ private:
 
   LogicalResult lowerIf(scf::IfOp op) {
     Location loc = op.getLoc();
+    finishClusterExchange(loc);
     SmallVector<Type> types;
     for (Value r : op.getResults()) {
       if (failed(checkTile(op, r.getType())))
@@ -2714,6 +2786,11 @@ int64_t mlir::kiln::sharedMemoryBytes(gpu::GPUFuncOp func) {
   return attr ? attr.getInt() : 0;
 }
 
+int64_t mlir::kiln::clusterBlocks(gpu::GPUFuncOp func) {
+  auto attr = func->getAttrOfType<IntegerAttr>(kClusterAttr);
+  return attr ? attr.getInt() : 1;
+}
+
 int64_t mlir::kiln::globalScratchBytes(gpu::GPUFuncOp func) {
   auto attr = func->getAttrOfType<IntegerAttr>(kScratchBytesAttr);
   return attr ? attr.getInt() : 0;
@@ -2740,6 +2817,32 @@ LogicalResult checkRegisterBudget(FuncOp kernel, int64_t threads) {
         << budget << " (65536 / " << threads << ", at most 255); its MMAs need about "
         << kMmaRegisterSlack << " more. Use fewer threads per program or a smaller tile";
     return WalkResult::interrupt();
+  });
+  return failure(result.wasInterrupted());
+}
+
+/// A program spread over `cluster` blocks keeps each thread's elements where they are;
+/// ops that move elements between threads (other than reductions to a scalar, which
+/// combine across the cluster) or act once per program are not lowered that way.
+LogicalResult checkClusterOps(FuncOp kernel, int64_t cluster, int64_t threads) {
+  WalkResult result = kernel.walk([&](Operation *op) {
+    auto reject = [&](StringRef why) {
+      op->emitOpError("is not supported in a program spread over a cluster of ")
+          << cluster << " thread blocks: " << why
+          << "; drop `cluster` or express it with elementwise ops and reductions";
+      return WalkResult::interrupt();
+    };
+    if (isa<DotOp, ScanOp, BroadcastOp, TransposeOp>(op))
+      return reject("its elements would cross thread blocks");
+    if (auto reduce = dyn_cast<ReduceOp>(op)) {
+      RankedTensorType t = reduce.getInput().getType();
+      if (t.getRank() != 1 || t.getNumElements() < cluster * threads)
+        return reject("only a 1-D tile of at least one element per thread reduces across "
+                      "the cluster");
+    }
+    if (auto atomic = dyn_cast<AtomicAddOp>(op); atomic && !isa<RankedTensorType>(atomic.getType()))
+      return reject("a scalar atomic runs once per program");
+    return WalkResult::advance();
   });
   return failure(result.wasInterrupted());
 }
@@ -2810,7 +2913,12 @@ struct KilnLowerToGPUPass : mlir::kiln::impl::KilnLowerToGPUBase<KilnLowerToGPUP
         module.emitError("intel-dpas needs sub-groups of 16 lanes (warp-size=16)");
         return signalPassFailure();
       }
-      DistributionTarget target{blockThreads, warpSize, nvidia, mma == "nvidia-wgmma", atom};
+      // Targets without clusters run the same program on one block.
+      int64_t cluster = std::min<int64_t>(kernel.getCluster().value_or(1), maxCluster);
+      if (cluster > 1 && failed(checkClusterOps(kernel, cluster, blockThreads)))
+        return signalPassFailure();
+      DistributionTarget target{blockThreads, warpSize, nvidia, mma == "nvidia-wgmma", atom,
+                                std::max<int64_t>(cluster, 1)};
       if (nvidia && failed(checkRegisterBudget(kernel, blockThreads)))
         return signalPassFailure();
       // A pipeline deeper than the chip's shared memory holds gets fewer stages (the same
@@ -2827,6 +2935,11 @@ struct KilnLowerToGPUPass : mlir::kiln::impl::KilnLowerToGPUBase<KilnLowerToGPUP
         if (auto programs = kernel.getMinProgramsPerSm(); programs && nvidia)
           func->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
                         b.getI32IntegerAttr(*programs));
+        if (target.cluster > 1) {
+          func->setAttr(NVVM::NVVMDialect::getClusterDimAttrName(),
+                        b.getDenseI32ArrayAttr({(int32_t)target.cluster, 1, 1}));
+          func->setAttr(kClusterAttr, b.getI64IntegerAttr(target.cluster));
+        }
         KernelLowering lowering(func, kernel, target, depth, dynamicShared, tma);
         if (failed(lowering.lower(kernel)))
           return signalPassFailure();

@@ -463,6 +463,40 @@ struct ReduceLowering : HostPattern<ReduceOp> {
       }
     }
     Value result = init;
+    if (auto kind = op.getKind(); kind && input) {
+      // A long axis reduces in two levels (chunks of about sqrt(n), then their results)
+      // so that f32 sums gather error like the GPU's tree (about (c + n / c) roundings
+      // instead of n).
+      int64_t n = inType.getDimSize(axis), c = 1;
+      while (c * c * 4 <= n && n % (c * 2) == 0)
+        c *= 2;
+      if (n >= 4096 && c >= 32) {
+        SmallVector<int64_t> split(inType.getShape());
+        split[axis] = n / c;
+        split.insert(split.begin() + axis + 1, c);
+        SmallVector<ReassociationIndices> groups;
+        for (int64_t d = 0, j = 0; d < inType.getRank(); ++d) {
+          ReassociationIndices g{j++};
+          if (d == axis)
+            g.push_back(j++);
+          groups.push_back(g);
+        }
+        input = r.create<tensor::ExpandShapeOp>(loc, RankedTensorType::get(split, elem), input,
+                                                groups);
+        SmallVector<int64_t> partialShape(inType.getShape());
+        partialShape[axis] = n / c;
+        Value partialInit = r.create<arith::ConstantOp>(
+            loc, SplatElementsAttr::get(RankedTensorType::get(partialShape, elem),
+                                        combineIdentity(r, *kind, elem)));
+        input = r.create<linalg::ReduceOp>(
+                     loc, ValueRange{input}, ValueRange{partialInit}, ArrayRef<int64_t>{axis + 1},
+                     [&](OpBuilder &b, Location l, ValueRange args) {
+                       b.create<linalg::YieldOp>(
+                           l, applyCombiner(b, l, kind, op.getCombiner(), args[1], args[0]));
+                     })
+                    ->getResult(0);
+      }
+    }
     if (input) {
       auto reduce = r.create<linalg::ReduceOp>(
           loc, ValueRange{input}, ValueRange{init}, ArrayRef<int64_t>{axis},

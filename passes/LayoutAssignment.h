@@ -76,6 +76,7 @@ struct DistributionTarget {
   bool nvidiaMma = false;   ///< mma.sync m16n8k16, ldmatrix and cp.async (sm_80 and up)
   bool nvidiaWgmma = false; ///< wgmma.mma_async from shared memory (sm_90a)
   int64_t atom = 0;         ///< a MatrixAtom (AMD, Intel); 0 = none
+  int64_t cluster = 1;      ///< thread blocks one program spans (NVIDIA clusters)
 };
 
 /// M, N and K of a MatrixAtom.

@@ -32,6 +32,8 @@ int64_t sharedMemoryBytes(gpu::GPUFuncOp func);
 /// kiln.global_scratch_bytes); when non-zero the kernel takes one more, trailing pointer
 /// parameter to programs x that many bytes.
 int64_t globalScratchBytes(gpu::GPUFuncOp func);
+/// Thread blocks each program of such a kernel spans (a cluster; 1 without one).
+int64_t clusterBlocks(gpu::GPUFuncOp func);
 
 /// Fails with a diagnostic at the first op producing a streamed ('?') tile: code
 /// generation needs kiln-stream-fusion to have tiled the streamed axis first.

@@ -160,6 +160,9 @@ def KilnLowerToGPU : Pass<"kiln-lower-to-gpu", "::mlir::ModuleOp"> {
     Option<"tma", "tma", "bool", "true",
            "with nvidia-wgmma: pipelined operand tiles come by TMA (tensor maps built by each "
            "program in a global scratch parameter, copies completing on mbarriers)">,
+    Option<"maxCluster", "max-cluster", "int64_t", "1",
+           "thread blocks a kernel's `cluster` may spread one program over (8 on sm_90a: "
+           "thread-block clusters with distributed shared memory); 1 ignores `cluster`">,
     Option<"stages", "stages", "int64_t", "3",
            "shared-memory stages of a pipelined loop: copies run stages - 1 iterations ahead "
            "(1 turns pipelining off)">,

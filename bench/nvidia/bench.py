@@ -145,9 +145,14 @@ def launch_dims(meta, scalars):
         raise GridExprError("grid has %d dimensions (at most 3)" % len(exprs))
     grid = [eval_grid_expr(e, scalars) for e in exprs] + [1] * (3 - len(exprs))
     limits = (2**31 - 1, 65535, 65535)
+    cluster = list(meta.get("cluster") or [1, 1, 1])
     for d, (g, lim) in enumerate(zip(grid, limits)):
         if g < 1 or g > lim:
             raise GridExprError("grid[%d] = %d from %r is outside 1..%d" % (d, g, exprs, lim))
+        # Blocks launch in whole clusters (kilnc's grid rule already counts them so).
+        if g % cluster[d]:
+            raise GridExprError("grid[%d] = %d is not a multiple of the cluster's %d blocks"
+                                % (d, g, cluster[d]))
     threads = meta.get("threads", 1)
     block = list(threads) if isinstance(threads, (list, tuple)) else [int(threads)]
     block = block + [1] * (3 - len(block))
@@ -507,6 +512,10 @@ class CtypesBackend:
         self._check(self.cu.cuFuncSetAttribute(fn, 8, ctypes.c_int(nbytes)),  # MAX_DYNAMIC_SHARED_SIZE_BYTES
                     "cuFuncSetAttribute(max dynamic shared %d)" % nbytes)
 
+    def allow_large_cluster(self, fn):
+        self._check(self.cu.cuFuncSetAttribute(fn, 14, ctypes.c_int(1)),  # NON_PORTABLE_CLUSTER_SIZE_ALLOWED
+                    "cuFuncSetAttribute(non-portable cluster size)")
+
     def attributes(self, fn):
         out = {}
         for name, attr in (("max_threads_per_block", 0), ("shared_size_bytes", 1),
@@ -550,6 +559,9 @@ class CupyBackend:
     def set_max_dynamic_smem(self, fn, nbytes):
         fn.max_dynamic_shared_size_bytes = nbytes
 
+    def allow_large_cluster(self, fn):
+        self.cupy.cuda.driver.funcSetAttribute(fn.kernel.ptr, 14, 1)  # NON_PORTABLE_CLUSTER_SIZE_ALLOWED
+
     def attributes(self, fn):
         out = {}
         for name in ("max_threads_per_block", "shared_size_bytes", "local_size_bytes",
@@ -584,6 +596,10 @@ class Kernel:
         self.fn = backend.load(meta["binary_path"], meta["symbol"])
         if self.smem > 48 * 1024:
             backend.set_max_dynamic_smem(self.fn, self.smem)
+        # Clusters of more than 8 blocks (the portable size) must be allowed before launch.
+        cluster = meta.get("cluster") or [1, 1, 1]
+        if cluster[0] * cluster[1] * cluster[2] > 8:
+            backend.allow_large_cluster(self.fn)
         self.attrs = backend.attributes(self.fn)
         self.scratch = None
 
@@ -632,7 +648,12 @@ SOFTMAX_CHECKS = [
     (3, 1, 1, 1.0, ""), (37, 255, 255, 1.0, ""), (33, 256, 256, 1.0, ""),
     (9, 257, 257, 1.0, ""), (17, 1000, 1000, 1.0, ""), (8, 4096, 4096, 1.0, ""),
     (3, 32768, 32768, 1.0, ""), (5, 4097, 4097, 1.0, "one past a one-pass capacity"),
-    (3, 40000, 40003, 1.0, "two-pass (longer than any one-pass kernel)"),
+    (3, 32769, 32769, 1.0, "one past 32k: a program over a cluster of 8 blocks"),
+    (2, 131072, 131072, 1.0, "cluster of 8, full"), (3, 131073, 131075, 1.0, "256k cluster kernel, padded"),
+    (2, 262144, 262144, 1.0, "256k cluster kernel, full"),
+    (2, 200000, 200000, 60.0, "large inputs, cluster kernel"),
+    (3, 150000, 150000, 1.0, "-inf entries, cluster kernel"),
+    (3, 262147, 262150, 1.0, "two-pass (longer than any one-pass kernel)"),
     (4, 20000, 20000, 60.0, "large inputs, 1024-thread kernel"),
     (13, 1000, 1024, 1.0, "padded stride"), (11, 257, 260, 1.0, "padded stride"),
     (7, 1000, 1003, 1.0, "odd stride (rows not 16B-aligned)"),
@@ -1052,6 +1073,13 @@ def self_test():
         args, sc = marshal_args(ks["softmax"], {"y": 2**40, "x": 2**41, "stride": 4100, "cols": 4096, "rows": 32768})
         check([v for _, v in args] == [2**41, 2**40, 32768, 4096, 4100], "softmax args in params order")
         check(launch_dims(ks["softmax"], sc) == ((32768, 1, 1), (256, 1, 1)), "softmax launch dims")
+        clustered = dict(ks["softmax"], grid=["(rows) * 8"], cluster=[8, 1, 1], threads=1024)
+        check(launch_dims(clustered, {"rows": 3}) == ((24, 1, 1), (1024, 1, 1)), "cluster launch dims")
+        try:
+            launch_dims(dict(clustered, grid=["rows"]), {"rows": 3})
+            check(False, "a grid of part clusters should be rejected")
+        except GridExprError:
+            pass
         for bad in ({"x": 1, "y": 2, "out": 3}, {"x": 1, "y": 2, "out": 3, "n": 2**31},
                     {"x": 1, "y": 2, "out": 3, "n": 1, "m": 4}, {"x": -1, "y": 2, "out": 3, "n": 1}):
             try:
@@ -1449,7 +1477,7 @@ def run_gpu(args):
         if "softmax" in kernels and alive:
             shapes = [(32768, 4096, False), (4096, 32768, False)]
             if not args.no_long_rows:
-                shapes.append((1024, 131072, True))
+                shapes += [(1024, 131072, True), (512, 262144, True)]
             for rows, cols, optional in shapes:
                 if not alive:
                     break
@@ -1541,7 +1569,7 @@ def main(argv=None):
                     help="how the flush buffer evicts L2 between timed runs (write = zero_ it)")
     ap.add_argument("--seed", type=int, default=None, help="input seed for the checks (default: time)")
     ap.add_argument("--no-triton", action="store_true", help="skip the Triton peer")
-    ap.add_argument("--no-long-rows", action="store_true", help="skip softmax 1024x131072")
+    ap.add_argument("--no-long-rows", action="store_true", help="skip the softmax rows of 128k and 256k columns")
     ap.add_argument("--triton-max-cols", type=int, default=32768,
                     help="longest row the one-pass Triton peer is run on (default 32768)")
     args = ap.parse_args(argv)

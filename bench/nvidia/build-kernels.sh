@@ -8,7 +8,8 @@ chip=${2:-sm_90a}
 kilnc=${KILNC:-$root/build/bin/kilnc}
 mkdir -p "$out"
 for k in examples/vector_add/vadd examples/softmax/softmax examples/softmax/softmax_row4096 \
-         examples/softmax/softmax_row32768 examples/matmul/matmul examples/matmul/matmul_128x128 \
+         examples/softmax/softmax_row32768 examples/softmax/softmax_row131072 \
+         examples/softmax/softmax_row262144 examples/matmul/matmul examples/matmul/matmul_128x128 \
          examples/matmul/linear_relu examples/attention/attention \
          bench/nvidia/kernels/rowstats; do
   "$kilnc" "$root/$k.mlir" --target="$chip" -o "$out"

@@ -223,6 +223,9 @@ LogicalResult FuncOp::verify() {
     return emitOpError("stream_block must be between 1 and 65536, got ") << *block;
   if (auto n = getMinProgramsPerSm(); n && (*n < 1 || *n > 32))
     return emitOpError("min_programs_per_sm must be between 1 and 32, got ") << *n;
+  // Hopper's limit; above 8 (the portable size) launchers opt in.
+  if (auto n = getCluster(); n && (*n < 1 || *n > 16))
+    return emitOpError("cluster must be between 1 and 16 thread blocks, got ") << *n;
   if (auto grid = getGridAttr()) {
     if (grid.empty() || grid.size() > 3)
       return emitOpError("grid has ") << grid.size() << " entries; expected 1 to 3";

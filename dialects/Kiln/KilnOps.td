@@ -67,6 +67,14 @@ def Kiln_FuncOp : Kiln_Op<"func", [
     (1 to 32) asks NVIDIA targets to fit that many program instances on one
     multiprocessor: ptxas then keeps each thread within 65536 / (threads x that)
     registers, spilling if it must (kilnc reports spills). Other targets ignore it.
+    The optional `cluster` (1 to 16) spreads each program instance over that many thread
+    blocks of one NVIDIA thread-block cluster (sm_90 and up): register tiles are split
+    across the blocks and reductions to a scalar combine through distributed shared
+    memory, so a program can hold a tile eight times larger on chip (a 256k-element
+    softmax row). The program is the same either way: targets without clusters ignore
+    it, and `kiln.program_id` counts programs, not blocks. A clustered kernel may use
+    only ops that keep tiles in place (loads, stores, elementwise, gathers, reductions to
+    a scalar); others are rejected when lowering for a cluster.
 
     The optional `grid` gives the launch grid as up to three integer expressions over
     the scalar parameters (`+ - * /`, `cdiv(a, b)`, `min`, `max`, parentheses), so
@@ -90,7 +98,8 @@ def Kiln_FuncOp : Kiln_Op<"func", [
                        OptionalAttr<I64Attr>:$num_threads,
                        OptionalAttr<I64Attr>:$num_stages,
                        OptionalAttr<I64Attr>:$stream_block,
-                       OptionalAttr<I64Attr>:$min_programs_per_sm);
+                       OptionalAttr<I64Attr>:$min_programs_per_sm,
+                       OptionalAttr<I64Attr>:$cluster);
   let regions = (region AnyRegion:$body);
   let hasCustomAssemblyFormat = 1;
   let hasVerifier = 1;

@@ -301,6 +301,19 @@ Expected<Kernel> Module::kernel(const std::string &name) const {
     return s;
   k->maxThreadsPerBlock = maxThreads;
   k->staticSharedBytes = static_cast<size_t>(staticShared);
+  // A kernel compiled for clusters of more than 8 blocks (the portable size) launches
+  // only once allowed to; drivers before Hopper know neither attribute.
+  int clusterWidth = 0;
+  if (drv->cuFuncGetAttribute(&clusterWidth, CU_FUNC_ATTRIBUTE_REQUIRED_CLUSTER_WIDTH,
+                              k->function) == CUDA_SUCCESS &&
+      clusterWidth > 8)
+    if (Status s = drv->check(drv->cuFuncSetAttribute(k->function,
+                                                      CU_FUNC_ATTRIBUTE_NON_PORTABLE_CLUSTER_SIZE_ALLOWED, 1),
+                              "cuFuncSetAttribute",
+                              "allowing kernel '" + name + "' its cluster of " +
+                                  std::to_string(clusterWidth) + " blocks");
+        !s)
+      return s;
   return Kernel(std::move(k));
 }
 

@@ -165,9 +165,12 @@ static json::Value metadataFor(const std::vector<driver::KernelInfo> &kernels,
                                     {"kind", "scratch"},
                                     {"type", "i8"},
                                     {"bytes_per_program", k.globalScratchBytes}});
+    // Launchers see blocks: a program spread over a cluster is `cluster` blocks along x.
     json::Array grid;
-    for (const auto &g : k.grid)
-      grid.push_back(g);
+    for (size_t i = 0; i < k.grid.size(); ++i)
+      grid.push_back(i == 0 && k.cluster > 1
+                         ? "(" + k.grid[i] + ") * " + std::to_string(k.cluster)
+                         : k.grid[i]);
     json::Object kernel{{"name", k.name},
                                 {"symbol", k.symbol},
                                 {"target", target},
@@ -179,6 +182,8 @@ static json::Value metadataFor(const std::vector<driver::KernelInfo> &kernels,
                                 {"global_scratch_bytes", k.globalScratchBytes}};
     if (k.subgroupSize)
       kernel["subgroup_size"] = k.subgroupSize;
+    if (k.cluster > 1)
+      kernel["cluster"] = json::Array{k.cluster, 1, 1};
     if (k.scalarRegisters >= 0)
       kernel["scalar_registers"] = k.scalarRegisters;
     if (k.scratchBytes >= 0)
@@ -256,6 +261,7 @@ static void applyResources(std::vector<driver::KernelInfo> &kernels,
         k.scalarRegisters = r.scalarRegisters;
         k.scratchBytes = r.scratchBytes;
         k.globalScratchBytes = r.globalScratchBytes;
+        k.cluster = r.cluster;
       }
   }
 }

@@ -52,6 +52,9 @@ struct KernelInfo {
   /// Global scratch per program; when non-zero the kernel takes a trailing pointer to
   /// programs x this many bytes (metadata: a last parameter of kind "scratch").
   int64_t globalScratchBytes = 0;
+  /// Thread blocks per program: a cluster along x (NVIDIA). The metadata's grid counts
+  /// blocks (the grid rule times this) and says `cluster`.
+  int64_t cluster = 1;
 };
 
 /// A context with every dialect, extension and translation the compiler uses loaded.

@@ -33,6 +33,7 @@ struct GPUTarget {
   int sharedMemoryBanks;     ///< 4-byte banks
   int maxThreads;            ///< threads per workgroup
   const char *mma;           ///< kiln-lower-to-gpu's `mma` for kiln.dot; "" = FMA loop
+  int maxCluster = 1;        ///< thread blocks one program may span (a cluster); 1 = none
 };
 
 /// Every GPU chip, NVIDIA first.
@@ -50,6 +51,7 @@ struct KernelResources {
   int spilledRegisters = -1;     ///< registers spilled to scratch (AMD)
   int scratchBytes = -1;         ///< private (scratch) memory per thread (AMD)
   int64_t globalScratchBytes = 0; ///< per program, passed as a trailing pointer (NVIDIA TMA)
+  int64_t cluster = 1;            ///< thread blocks per program (a cluster along x)
 };
 
 /// Appends kiln-lower-to-gpu configured for `target`: its warp size, shared-memory limit

@@ -30,16 +30,18 @@ const std::vector<GPUTarget> &gpuTargets() {
   // opt into (163 KiB on A100, 227 KiB on H100), a CU's 64 KiB LDS on AMD (an RDNA3 WGP
   // has 128 KiB but a workgroup gets 64), 128 KiB of SLM per Xe-core on Intel. sm_90a adds
   // warpgroup MMAs to mma.sync. AMD uses MFMA (CDNA) and WMMA (RDNA3); Intel DPAS with
-  // operands by 2D block reads (both chips: sub-group 16, 8x16x16).
+  // operands by 2D block reads (both chips: sub-group 16, 8x16x16). Thread-block
+  // clusters (a program spread over blocks sharing distributed shared memory) are
+  // Hopper's: up to 16 blocks (above 8 the launcher opts in; the CUDA runtime does).
   static const std::vector<GPUTarget> targets = {
-      {"sm_80", Vendor::NVIDIA, "Ampere (A100)", 32, 163 * 1024, 32, 1024, "nvidia-m16n8k16"},
-      {"sm_90a", Vendor::NVIDIA, "Hopper (H100)", 32, 227 * 1024, 32, 1024, "nvidia-wgmma"},
-      {"gfx90a", Vendor::AMD, "CDNA2 (MI200)", 64, 64 * 1024, 32, 1024, "amd-mfma"},
-      {"gfx942", Vendor::AMD, "CDNA3 (MI300)", 64, 64 * 1024, 32, 1024, "amd-mfma"},
-      {"gfx1100", Vendor::AMD, "RDNA3 (RX 7900)", 32, 64 * 1024, 32, 1024, "amd-wmma"},
+      {"sm_80", Vendor::NVIDIA, "Ampere (A100)", 32, 163 * 1024, 32, 1024, "nvidia-m16n8k16", 1},
+      {"sm_90a", Vendor::NVIDIA, "Hopper (H100)", 32, 227 * 1024, 32, 1024, "nvidia-wgmma", 16},
+      {"gfx90a", Vendor::AMD, "CDNA2 (MI200)", 64, 64 * 1024, 32, 1024, "amd-mfma", 1},
+      {"gfx942", Vendor::AMD, "CDNA3 (MI300)", 64, 64 * 1024, 32, 1024, "amd-mfma", 1},
+      {"gfx1100", Vendor::AMD, "RDNA3 (RX 7900)", 32, 64 * 1024, 32, 1024, "amd-wmma", 1},
       {"pvc", Vendor::Intel, "Xe-HPC (Data Center GPU Max)", 16, 128 * 1024, 16, 1024,
-       "intel-dpas"},
-      {"bmg", Vendor::Intel, "Xe2 (Battlemage)", 16, 128 * 1024, 16, 1024, "intel-dpas"},
+       "intel-dpas", 1},
+      {"bmg", Vendor::Intel, "Xe2 (Battlemage)", 16, 128 * 1024, 16, 1024, "intel-dpas", 1},
   };
   return targets;
 }
@@ -59,6 +61,7 @@ void addDistribution(OpPassManager &pm, const GPUTarget &target, int64_t threads
   lower.mma = target.mma;
   lower.dynamicShared = target.vendor == Vendor::NVIDIA;
   lower.tma = tma;
+  lower.maxCluster = target.maxCluster;
   pm.addPass(mlir::kiln::createKilnLowerToGPU(lower));
 }
 
@@ -75,6 +78,7 @@ LogicalResult distributeOverThreads(ModuleOp module, const GPUTarget &target, in
     r.threads = func.getKnownBlockSize() ? (*func.getKnownBlockSize())[0] : threads;
     r.sharedBytes = mlir::kiln::sharedMemoryBytes(func);
     r.globalScratchBytes = mlir::kiln::globalScratchBytes(func);
+    r.cluster = mlir::kiln::clusterBlocks(func);
     resources.push_back(r);
   });
   return success();

@@ -745,3 +745,10 @@ kiln.func @stream_block(%n: i32) attributes {stream_block = 0} {
 kiln.func @occupancy(%n: i32) attributes {min_programs_per_sm = 33} {
   kiln.return
 }
+
+// -----
+
+// expected-error @+1 {{cluster must be between 1 and 16 thread blocks, got 32}}
+kiln.func @cluster(%n: i32) attributes {cluster = 32} {
+  kiln.return
+}
