@@ -193,6 +193,10 @@ private:
   /// A cluster barrier arrived at after the last exchange, not yet waited for: blocks
   /// may still read this block's partials until it completes.
   bool clusterArrivePending = false;
+  /// Softmax normalizers over a cluster (normalizerSum): the sum's block maximum, and
+  /// the exponentials it sums.
+  DenseMap<Operation *, Value> localMax;
+  DenseMap<Operation *, math::ExpOp> normalizerExp;
   IRMapping scalars;
   DenseMap<Value, SmallVector<Value>> tiles;
   DenseMap<Value, Value> splatScalars;
@@ -1076,8 +1080,21 @@ private:
       for (int64_t w = 1; w < warps; ++w)
         acc = combine(acc, loadShared(loc, buf, cst(loc, w), elem));
     }
-    if (cluster > 1)
-      acc = combineOverCluster(loc, op, acc, combine);
+    if (cluster > 1) {
+      if (ReduceOp sum = normalizerSum(op)) {
+        // Softmax's maximum stays local; the sum's exchange settles both (below).
+        Value ninf = b.create<arith::ConstantOp>(
+            loc, b.getFloatAttr(elem, -std::numeric_limits<double>::infinity()));
+        Value empty = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, acc, ninf);
+        localMax[sum] = acc;
+        // A block whose elements are all -inf subtracts 0: exp(-inf - -inf) would be NaN.
+        acc = b.create<arith::SelectOp>(loc, empty, zeroOf(b, loc, elem), acc);
+      } else if (auto it = localMax.find(op); it != localMax.end()) {
+        acc = combineNormalizer(loc, op, it->second, acc);
+      } else {
+        acc = combineOverCluster(loc, op, acc, combine);
+      }
+    }
     scalars.map(op.getResult(), acc);
     return success();
   }
@@ -1103,16 +1120,96 @@ private:
       Value v = b.create<LLVM::LoadOp>(loc, elem, remote);
       total = r == 0 ? v : combine(total, v);
     }
-    // No block may reuse or give up its slot while others read it. At the top level
-    // the wait can come later (at the next exchange or the end); in a loop or branch the
-    // next iteration rewrites the slot, so it comes now.
+    releaseSlot(loc, op);
+    return total;
+  }
+  /// After reading the cluster's slots: no block may reuse or give up its slot while
+  /// others read it. At the top level the wait can come later (at the next exchange or
+  /// the end); in a loop or branch the next iteration rewrites the slot, so it comes now.
+  void releaseSlot(Location loc, Operation *op) {
     b.create<NVVM::ClusterArriveOp>(loc, b.getUnitAttr());
     if (isa<FuncOp>(op->getParentOp()))
       clusterArrivePending = true;
     else
       b.create<NVVM::ClusterWaitOp>(loc, b.getUnitAttr());
+  }
+  /// For `m = reduce max x` in a clustered program whose only use is softmax's
+  /// `s = reduce sum exp(x' - m)` (the exponentials otherwise used only after the sum, in
+  /// its block): that sum. Both then cost one exchange instead of two: each block uses
+  /// its own maximum m_b, and the sum's exchange of (m_b, s_b) pairs gives the row's
+  /// M = max m_b and S = sum s_b exp(m_b - M), the online normalizer across blocks.
+  ReduceOp normalizerSum(ReduceOp max) {
+    if (max.getKind() != CombineKind::max || !max.getType().isF32() || !max->hasOneUse())
+      return {};
+    auto splat = dyn_cast<SplatOp>(*max->user_begin());
+    if (!splat || !splat->hasOneUse())
+      return {};
+    auto sub = dyn_cast<arith::SubFOp>(*splat->user_begin());
+    if (!sub || sub.getRhs() != splat.getResult() || !sub->hasOneUse())
+      return {};
+    auto exp = dyn_cast<math::ExpOp>(*sub->user_begin());
+    if (!exp || exp->getBlock() != max->getBlock())
+      return {};
+    ReduceOp sum;
+    for (Operation *user : exp->getUsers())
+      if (auto r = dyn_cast<ReduceOp>(user); r && r.getKind() == CombineKind::sum && !sum)
+        sum = r;
+    if (!sum || sum->getBlock() != max->getBlock())
+      return {};
+    for (Operation *user : exp->getUsers()) {
+      Operation *at = max->getBlock()->findAncestorOpInBlock(*user);
+      if (user != sum && (!at || !sum->isBeforeInBlock(at)))
+        return {};
+    }
+    normalizerExp[sum] = exp;
+    return sum;
+  }
+  /// The row's sum from this block's maximum `mb` and partial sum `sb` (see
+  /// normalizerSum); rescales the exponentials' registers to the row's maximum.
+  Value combineNormalizer(Location loc, ReduceOp sum, Value mb, Value sb) {
+    Type elem = sb.getType();
+    Value slot = persistentAlloc(loc, 8, 8);
+    Value zero = cst(loc, 0), one = cst(loc, 1);
+    Value first = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, threadId, zero);
+    whenTrue(b, loc, first, [&](OpBuilder &bb, Location l) {
+      storeShared(bb, l, slot, zero, mb);
+      storeShared(bb, l, slot, one, sb);
+    });
+    finishClusterExchange(loc);
+    b.create<NVVM::ClusterArriveOp>(loc, b.getUnitAttr());
+    b.create<NVVM::ClusterWaitOp>(loc, b.getUnitAttr());
+    auto clusterPtr = LLVM::LLVMPointerType::get(b.getContext(), 7);
+    SmallVector<Value> ms, ss;
+    for (int64_t r = 0; r < cluster; ++r) {
+      Value remote = b.create<NVVM::MapaOp>(loc, clusterPtr, slot, cst(loc, r));
+      ms.push_back(b.create<LLVM::LoadOp>(loc, elem, remote));
+      Value second = b.create<LLVM::GEPOp>(loc, clusterPtr, elem, remote, ArrayRef<LLVM::GEPArg>{1});
+      ss.push_back(b.create<LLVM::LoadOp>(loc, elem, second));
+    }
+    releaseSlot(loc, sum);
+    math::ExpOp exp = normalizerExp[sum];
+    auto expOf = [&](Value x) { return b.create<math::ExpOp>(loc, x, exp.getFastmath()).getResult(); };
+    Value rowMax = ms[0];
+    for (int64_t r = 1; r < cluster; ++r)
+      rowMax = b.create<arith::MaximumFOp>(loc, rowMax, ms[r]);
+    // Blocks of only -inf hold s_b = 0 and add exp(-inf) * 0 = 0, in rank order.
+    Value total;
+    for (int64_t r = 0; r < cluster; ++r) {
+      Value term = b.create<arith::MulFOp>(
+          loc, ss[r], expOf(b.create<arith::SubFOp>(loc, ms[r], rowMax)));
+      total = r == 0 ? term : b.create<arith::AddFOp>(loc, total, term);
+    }
+    // This block's exponentials were taken against m_b (0 when all -inf: they are 0).
+    Value ninf = b.create<arith::ConstantOp>(
+        loc, b.getFloatAttr(elem, -std::numeric_limits<double>::infinity()));
+    Value empty = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, mb, ninf);
+    Value scale = b.create<arith::SelectOp>(
+        loc, empty, zeroOf(b, loc, elem), expOf(b.create<arith::SubFOp>(loc, mb, rowMax)));
+    for (Value &v : tiles[exp.getResult()])
+      v = b.create<arith::MulFOp>(loc, v, scale);
     return total;
   }
+
   /// Completes the cluster barrier the last exchange arrived at.
   void finishClusterExchange(Location loc) {
     if (!clusterArrivePending)

@@ -653,6 +653,7 @@ SOFTMAX_CHECKS = [
     (2, 262144, 262144, 1.0, "256k cluster kernel, full"),
     (2, 200000, 200000, 60.0, "large inputs, cluster kernel"),
     (3, 150000, 150000, 1.0, "-inf entries, cluster kernel"),
+    (2, 131072, 131072, 1.0, "one finite entry (blocks of only -inf)"),
     (3, 262147, 262150, 1.0, "two-pass (longer than any one-pass kernel)"),
     (4, 20000, 20000, 60.0, "large inputs, 1024-thread kernel"),
     (13, 1000, 1024, 1.0, "padded stride"), (11, 257, 260, 1.0, "padded stride"),
@@ -892,6 +893,8 @@ class Checks:
             if "-inf" in label:
                 x[torch.rand(rows, cols, generator=self.gen) < 0.1] = float("-inf")
                 x[:, 0] = 0.0  # keep every row with a finite entry
+            if "one finite entry" in label:
+                x[:, 1:] = float("-inf")
             ref = torch.softmax(x.double(), dim=-1)
             # Padding columns of the input hold NaN: a kernel that reads them poisons its row.
             xb = torch.full((rows, stride), float("nan"), dtype=torch.float32)

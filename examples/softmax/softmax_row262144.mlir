@@ -1,12 +1,14 @@
 // One-pass row softmax for rows of at most 262144 columns, each program spread over a
-// cluster of 8 thread blocks (1024 threads each, 32 elements per thread): the row is one
+// cluster of 8 thread blocks (512 threads each, 64 elements per thread): the row is one
 // tile held in the registers of the whole cluster, so each element is read once and
 // written once even for rows no single block could hold. The row maximum and sum
 // combine across the blocks through distributed shared memory; on targets without
 // clusters the same program runs on one block.
+// A block holds 32768 f32, so one block per multiprocessor whatever the shape; 512
+// threads measured best (H100: 81% of copy, 78% with 1024).
 // One program per row; masked columns read as -inf and are never stored.
 kiln.func @softmax_row262144(%x: !kiln.ptr<f32>, %y: !kiln.ptr<f32>, %rows: i32, %cols: i32,
-                        %stride: i32) attributes {grid = ["rows"], num_threads = 1024, cluster = 8} {
+                        %stride: i32) attributes {grid = ["rows"], num_threads = 512, cluster = 8} {
   %row = kiln.program_id 0 : i32
   %c0 = arith.constant 0 : i32
   %c1 = arith.constant 1 : i64

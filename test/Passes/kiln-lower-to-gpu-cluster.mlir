@@ -34,3 +34,41 @@ kiln.func @spread(%x: !kiln.ptr<f32>, %out: !kiln.ptr<f32>) attributes {cluster 
   kiln.store %do[%c0], %st : !kiln.desc<f32, 1>[i32], tensor<128xf32>
   kiln.return
 }
+
+// Softmax over the cluster: the maximum stays in the block (an empty block subtracts 0),
+// and one exchange of (maximum, sum) pairs gives the row's maximum and sum; the block's
+// exponentials are rescaled by exp(m_b - M) before the division uses them.
+// CHECK-LABEL: gpu.func @softmax
+// CHECK: gpu.thread_id
+// CHECK-NOT: nvvm.cluster.
+// CHECK: arith.select
+// CHECK: math.exp
+// CHECK: nvvm.cluster.arrive {aligned}
+// CHECK-NEXT: nvvm.cluster.wait {aligned}
+// CHECK-COUNT-4: nvvm.mapa
+// CHECK: nvvm.cluster.arrive {aligned}
+// CHECK-NOT: nvvm.cluster.
+// CHECK: arith.maximumf
+// CHECK: arith.divf
+// CHECK: nvvm.cluster.wait {aligned}
+// CHECK-NEXT: gpu.return
+// ONE-LABEL: gpu.func @softmax
+// ONE-NOT: cluster
+// ONE: gpu.return
+kiln.func @softmax(%x: !kiln.ptr<f32>, %y: !kiln.ptr<f32>) attributes {cluster = 4} {
+  %c0 = arith.constant 0 : i32
+  %one = arith.constant 1 : i64
+  %n = arith.constant 2048 : i64
+  %dx = kiln.make_desc %x, [%n], [%one] : !kiln.ptr<f32> -> !kiln.desc<f32, 1>
+  %dy = kiln.make_desc %y, [%n], [%one] : !kiln.ptr<f32> -> !kiln.desc<f32, 1>
+  %t = kiln.load %dx[%c0] : !kiln.desc<f32, 1>[i32] -> tensor<2048xf32>
+  %m = kiln.reduce max %t {axis = 0 : i32} : tensor<2048xf32> -> f32
+  %mt = kiln.splat %m : tensor<2048xf32>
+  %d = arith.subf %t, %mt : tensor<2048xf32>
+  %e = math.exp %d : tensor<2048xf32>
+  %s = kiln.reduce sum %e {axis = 0 : i32} : tensor<2048xf32> -> f32
+  %st = kiln.splat %s : tensor<2048xf32>
+  %p = arith.divf %e, %st : tensor<2048xf32>
+  kiln.store %dy[%c0], %p : !kiln.desc<f32, 1>[i32], tensor<2048xf32>
+  kiln.return
+}
