@@ -145,8 +145,9 @@ const ::kiln::layout::MmaAtom &matrixAtom(int64_t atom) {
 class KernelLowering {
 public:
   KernelLowering(gpu::GPUFuncOp func, FuncOp kernel, const DistributionTarget &target,
-                 int64_t stages, bool dynamicShared, bool useTma)
-      : func(func), threads(target.threads), spread(target.threads * target.cluster),
+                 int64_t stages, bool dynamicShared, bool useTma, bool warpSpecialize = false)
+      : warpSpecialized(warpSpecialize), func(func), threads(target.threads),
+        spread(target.threads * target.cluster),
         cluster(target.cluster), warpSize(target.warpSize), target(target),
         stages(stages), dynamicShared(dynamicShared), useTma(useTma), layouts(kernel, target),
         b(OpBuilder::atBlockBegin(&func.getBody().front())) {}
@@ -168,7 +169,7 @@ public:
       spreadId = b.create<arith::AddIOp>(
           loc, b.create<arith::MulIOp>(loc, clusterRank, cst(loc, threads)), threadId);
     }
-    if (failed(lowerBlock(entry)))
+    if (failed(warpSpecialized ? lowerWarpSpecialized(kernel) : lowerBlock(entry)))
       return failure();
     createArenas(loc);
     if (tensorMapCount > 0)
@@ -177,6 +178,28 @@ public:
   }
 
 private:
+  // --- warp specialisation (sm_90a) ----------------------------------------------
+  //
+  // The program's threads [0, threads) are the consumers; 128 more (a producer
+  // warpgroup) run only the kernel's top-level pipelined loops' copies: per stage a
+  // `full` mbarrier (TMA bytes landed) and an `empty` one (every consumer thread done
+  // reading). Both sides carry (stage, phase) from loop to loop, so consecutive loops
+  // (a causal kernel's unmasked and masked key loops) share one pipeline. The scalars
+  // the producer needs (loop bounds, descriptors, copy offsets) must not depend on
+  // tiles; they are computed once before the two sides part.
+  bool warpSpecialized = false;
+  /// Lowering the producer's side: threadId counts from its first thread.
+  bool producerSide = false, consumerSide = false;
+  static constexpr int64_t kProducerThreads = 128, kProducerRegisters = 56;
+  DenseMap<Operation *, SmallVector<LoadOp>> wsLoads;
+  DenseMap<Operation *, SetVector<Operation *>> wsSlices;
+  SmallVector<scf::ForOp> wsLoops;
+  DenseSet<Operation *> preludeOps;
+  SmallVector<SharedTile> wsBuffers;
+  Value fullBarriers, emptyBarriers, wsTmaOk;
+  /// Where the next pipelined loop starts: its stage and that stage's phase.
+  Value wsStage, wsPhase;
+
   gpu::GPUFuncOp func;
   /// Threads of one block; of the whole program (`cluster` blocks); blocks per program.
   int64_t threads, spread, cluster, warpSize;
@@ -264,7 +287,7 @@ private:
       return persistentAlloc(loc, bytes, 1024);
     if (!scratchFenced) {
       // Threads may still be reading what the previous op left here.
-      b.create<gpu::BarrierOp>(loc);
+      syncThreads(loc);
       scratchFenced = true;
     }
     int64_t offset = llvm::alignTo(scratchCursor, align);
@@ -281,6 +304,14 @@ private:
     persistentHigh = std::max(persistentHigh, persistentBytes);
     return b.create<LLVM::GEPOp>(loc, sharedPtrType(), b.getI8Type(), arena(true),
                                  ArrayRef<LLVM::GEPArg>{(int32_t)offset});
+  }
+  /// A barrier for the program's threads: all of the block, or with a producer
+  /// warpgroup the consumers only (named barrier 1; the producer never joins one).
+  void syncThreads(Location loc) {
+    if (consumerSide)
+      asmVoid(loc, "bar.sync 1, " + std::to_string(threads) + ";", "", {});
+    else
+      b.create<gpu::BarrierOp>(loc);
   }
   /// Starts the lowering of one op: its scratch buffers may reuse earlier ones.
   void beginOp() {
@@ -568,7 +599,7 @@ private:
         storeShared(bb, l, buf, index, value);
       });
     }
-    b.create<gpu::BarrierOp>(loc);
+    syncThreads(loc);
     return buf;
   }
   static int64_t storageBytes(Type storage) {
@@ -612,6 +643,8 @@ private:
   }
 
   LogicalResult lowerOp(Operation *op) {
+    if (consumerSide && preludeOps.contains(op))
+      return success(); // computed before the sides parted
     for (Type t : op->getResultTypes())
       if (failed(checkTile(op, t)))
         return failure();
@@ -638,7 +671,8 @@ private:
     }
     if (isa<ReturnOp>(op)) {
       finishClusterExchange(loc);
-      b.create<gpu::ReturnOp>(loc);
+      if (!consumerSide) // a specialised kernel returns after both sides
+        b.create<gpu::ReturnOp>(loc);
       return success();
     }
     if (auto iota = dyn_cast<IotaOp>(op)) {
@@ -1044,7 +1078,7 @@ private:
     Value isFirst = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, threadId, zero);
     Value raw = toStorage(b, loc, v);
     whenTrue(b, loc, isFirst, [&](OpBuilder &bb, Location l) { storeShared(bb, l, buf, zero, raw); });
-    b.create<gpu::BarrierOp>(loc);
+    syncThreads(loc);
     return readShared(loc, buf, zero, v.getType());
   }
 
@@ -1075,7 +1109,7 @@ private:
       Value lane = b.create<arith::RemUIOp>(loc, threadId, cst(loc, warpSize));
       Value isLane0 = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, lane, cst(loc, 0));
       whenTrue(b, loc, isLane0, [&](OpBuilder &bb, Location l) { storeShared(bb, l, buf, warp, acc); });
-      b.create<gpu::BarrierOp>(loc);
+      syncThreads(loc);
       acc = loadShared(loc, buf, cst(loc, 0), elem);
       for (int64_t w = 1; w < warps; ++w)
         acc = combine(acc, loadShared(loc, buf, cst(loc, w), elem));
@@ -1341,7 +1375,7 @@ private:
       tiles[op] = rowValues;
       return success();
     }
-    b.create<gpu::BarrierOp>(loc);
+    syncThreads(loc);
     SmallVector<Value> out;
     for (int64_t k = 0; k < perThread(d); ++k) {
       Value row = isRows(d) ? coordinates(loc, d, k)[0] : linearIndex(loc, d, k);
@@ -1681,13 +1715,13 @@ private:
         sharedTileFor(op.getType(), sharedAlloc(loc, tileBytes(op.getType()), true), warpgroup,
                       kMajorOperand(op));
     // The previous iteration's dot may still read this tile.
-    b.create<gpu::BarrierOp>(loc);
+    syncThreads(loc);
     copyToShared(op, offsetsOf(op.getOffsets()), dst);
     b.create<NVVM::CpAsyncCommitGroupOp>(loc);
     b.create<NVVM::CpAsyncWaitGroupOp>(loc, 0);
     if (warpgroup)
       fenceForAsyncProxy(loc);
-    b.create<gpu::BarrierOp>(loc);
+    syncThreads(loc);
     sharedTiles[op] = dst;
     return success();
   }
@@ -1721,7 +1755,7 @@ private:
     }
     if (warpgroup)
       fenceForAsyncProxy(loc);
-    b.create<gpu::BarrierOp>(loc);
+    syncThreads(loc);
     return s;
   }
 
@@ -2299,7 +2333,9 @@ private:
   /// Loads of `loop`'s body whose copies can run ahead: shared loads of descriptors made
   /// outside the loop at offsets computed by pure scalar ops from the induction variable
   /// and outer values. Returns them with the body ops their offsets need.
-  SmallVector<LoadOp> pipelinableLoads(scf::ForOp loop, SetVector<Operation *> &slice) {
+  /// `lowered`: the descriptors are known (else: analysing before lowering).
+  SmallVector<LoadOp> pipelinableLoads(scf::ForOp loop, SetVector<Operation *> &slice,
+                                       bool lowered = true) {
     SmallVector<LoadOp> loads;
     if (stages < 2 || !target.nvidiaMma)
       return loads;
@@ -2307,7 +2343,8 @@ private:
     for (Operation &op : body->without_terminator()) {
       auto load = dyn_cast<LoadOp>(&op);
       if (!load || layouts.layoutOf(load).kind != TileLayoutKind::Shared ||
-          !descs.count(load.getDesc()))
+          (lowered ? !descs.count(load.getDesc())
+                   : load.getDesc().getParentBlock() == body))
         continue;
       SetVector<Operation *> mine;
       bool pure = true;
@@ -2465,14 +2502,11 @@ private:
     return scratchArg;
   }
 
-  /// Builds the tensor map of a load's descriptor for boxes of the load's rows x 64
-  /// columns, in this program's slot of the global scratch (slot = map * programs +
-  /// program): warp 0 zeroes a staging copy in shared memory, lane 0 sets every field
-  /// (tensormap.replace), the warp copies it out with a release to the tensor-map proxy
-  /// and acquires it back, so thread 0's TMA copies see it.
-  TensorMap buildTensorMap(Location loc, LoadOp load) {
+  /// Whether TMA can address a load's tensor (decided at run time): unit inner stride,
+  /// 16-byte aligned base and pitch, sizes it can describe.
+  Value tmaUsable(Location loc, LoadOp load) {
     const DescParts &desc = descs[load.getDesc()];
-    Type i64 = b.getI64Type(), i32 = b.getI32Type();
+    Type i64 = b.getI64Type();
     auto c64 = [&](int64_t v) { return intConst(b, loc, i64, v); };
     auto cmp = [&](arith::CmpIPredicate p, Value x, Value y) {
       return b.create<arith::CmpIOp>(loc, p, x, y).getResult();
@@ -2480,10 +2514,7 @@ private:
     auto aligned16 = [&](Value x) {
       return cmp(arith::CmpIPredicate::eq, b.create<arith::AndIOp>(loc, x, c64(15)), c64(0));
     };
-    // The map's inner (contiguous) dimension: the view's columns, or its rows when the
-    // tile is stored K-major (a column-major view).
-    bool kMajor = kMajorOperand(load);
-    int inner = kMajor ? 0 : 1, outer = 1 - inner;
+    int inner = kMajorOperand(load) ? 0 : 1, outer = 1 - inner;
     Value base = b.create<LLVM::PtrToIntOp>(loc, i64, desc.base);
     Value pitch = b.create<arith::MulIOp>(loc, desc.strides[outer], c64(2));
     Value usable = cmp(arith::CmpIPredicate::eq, desc.strides[inner], c64(1));
@@ -2494,6 +2525,25 @@ private:
                     cmp(arith::CmpIPredicate::slt, desc.shape[0], c64(int64_t(1) << 32)),
                     cmp(arith::CmpIPredicate::slt, desc.shape[1], c64(int64_t(1) << 32))})
       usable = b.create<arith::AndIOp>(loc, usable, c);
+    return usable;
+  }
+
+  /// Builds the tensor map of a load's descriptor for boxes of the load's rows x 64
+  /// columns, in this program's slot of the global scratch (slot = map * programs +
+  /// program): warp 0 zeroes a staging copy in shared memory, lane 0 sets every field
+  /// (tensormap.replace), the warp copies it out with a release to the tensor-map proxy
+  /// and acquires it back, so thread 0's TMA copies see it.
+  TensorMap buildTensorMap(Location loc, LoadOp load) {
+    const DescParts &desc = descs[load.getDesc()];
+    Type i64 = b.getI64Type(), i32 = b.getI32Type();
+    auto c64 = [&](int64_t v) { return intConst(b, loc, i64, v); };
+    // The map's inner (contiguous) dimension: the view's columns, or its rows when the
+    // tile is stored K-major (a column-major view).
+    bool kMajor = kMajorOperand(load);
+    int inner = kMajor ? 0 : 1, outer = 1 - inner;
+    Value base = b.create<LLVM::PtrToIntOp>(loc, i64, desc.base);
+    Value pitch = b.create<arith::MulIOp>(loc, desc.strides[outer], c64(2));
+    Value usable = tmaUsable(loc, load);
     // Slot address.
     auto dim = [&](gpu::Dimension d, bool grid) -> Value {
       Value v = grid ? b.create<gpu::GridDimOp>(loc, d).getResult()
@@ -2610,6 +2660,210 @@ private:
             "r,r", {bar, parity});
   }
 
+  /// The kernel body as two sides of a branch (see warpSpecialized).
+  LogicalResult lowerWarpSpecialized(FuncOp kernel) {
+    Block &entry = kernel.getBody().front();
+    Location loc = kernel.getLoc();
+    if (failed(analyseWarpSpecialization(kernel)))
+      return failure();
+    // Scalars both sides need, once.
+    for (Operation &op : entry)
+      if (preludeOps.contains(&op) && failed(lowerOp(&op)))
+        return failure();
+    beginOp();
+    SmallVector<LoadOp> first = wsLoads[wsLoops.front()];
+    for (LoadOp load : first)
+      wsBuffers.push_back(sharedTileFor(load.getType(),
+                                        persistentAlloc(loc, stages * tileBytes(load.getType()), 1024),
+                                        layouts.layoutOf(load).warpgroup, kMajorOperand(load)));
+    wsTmaOk = b.create<arith::ConstantIntOp>(loc, 1, 1);
+    for (scf::ForOp loop : wsLoops)
+      for (LoadOp load : wsLoads[loop])
+        wsTmaOk = b.create<arith::AndIOp>(loc, wsTmaOk, tmaUsable(loc, load));
+    fullBarriers = persistentAlloc(loc, 8 * stages, 8);
+    emptyBarriers = persistentAlloc(loc, 8 * stages, 8);
+    // Without TMA (a tensor it cannot address) all producer threads copy and arrive.
+    Value fullCount = b.create<arith::SelectOp>(loc, wsTmaOk, cst(loc, 1), cst(loc, kProducerThreads));
+    Value zeroTid = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, threadId, cst(loc, 0));
+    whenTrue(b, loc, zeroTid, [&](OpBuilder &bb, Location l) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
+      for (int64_t st = 0; st < stages; ++st) {
+        asmVoid(l, "mbarrier.init.shared::cta.b64 [$0], $1;", "r,r",
+                {stageBarrier(l, fullBarriers, cst(l, st)), fullCount});
+        asmVoid(l, "mbarrier.init.shared::cta.b64 [$0], $1;", "r,r",
+                {stageBarrier(l, emptyBarriers, cst(l, st)), cst(l, threads)});
+      }
+    });
+    b.create<gpu::BarrierOp>(loc); // the whole block, producer included: barriers ready
+    Value producer = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::uge, threadId, cst(loc, threads));
+    auto sides = b.create<scf::IfOp>(loc, TypeRange{}, producer, /*withElseRegion=*/true);
+    Value tid = threadId;
+    int64_t consumers = threads;
+    // The producer gives registers to the consumers (when they are short). ptxas
+    // launches every thread with the launch bound's share; setmaxnreg.inc only takes
+    // what setmaxnreg.dec gave back in this block, or it waits forever.
+    bool moveRegisters = consumers + kProducerThreads > 256;
+    int64_t launchRegisters = 65536 / (consumers + kProducerThreads) / 8 * 8;
+    int64_t consumerRegisters =
+        launchRegisters +
+        kProducerThreads * (launchRegisters - kProducerRegisters) / consumers / 8 * 8;
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(sides.thenBlock()->getTerminator());
+      producerSide = true;
+      if (moveRegisters)
+        asmVoid(loc, "setmaxnreg.dec.sync.aligned.u32 " + std::to_string(kProducerRegisters) + ";", "", {});
+      threadId = b.create<arith::SubIOp>(loc, tid, cst(loc, consumers));
+      threads = kProducerThreads;
+      for (scf::ForOp loop : wsLoops)
+        for (LoadOp load : wsLoads[loop])
+          tensorMaps[load] = buildTensorMap(loc, load);
+      wsStage = cst(loc, 0);
+      wsPhase = cst(loc, 0);
+      for (scf::ForOp loop : wsLoops)
+        produce(loop);
+      producerSide = false;
+      threadId = tid;
+      threads = consumers;
+    }
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(sides.elseBlock()->getTerminator());
+    consumerSide = true;
+    if (moveRegisters)
+      asmVoid(loc, "setmaxnreg.inc.sync.aligned.u32 " + std::to_string(consumerRegisters) + ";", "", {});
+    wsStage = cst(loc, 0);
+    wsPhase = cst(loc, 0);
+    if (failed(lowerBlock(entry)))
+      return failure();
+    consumerSide = false;
+    b.setInsertionPointAfter(sides);
+    b.create<gpu::ReturnOp>(loc);
+    return success();
+  }
+
+  /// Finds the loops the producer runs and the scalars it needs, or says why the kernel
+  /// cannot be specialised.
+  LogicalResult analyseWarpSpecialization(FuncOp kernel) {
+    Block &entry = kernel.getBody().front();
+    if (!target.nvidiaWgmma || !useTma)
+      return kernel.emitError("warp_specialize needs sm_90a with TMA copies");
+    if (cluster > 1)
+      return kernel.emitError("warp_specialize and cluster cannot be combined yet");
+    if (threads % 128 != 0)
+      return kernel.emitError("warp_specialize needs whole warpgroups of consumers (num_threads "
+                              "a multiple of 128), got ")
+             << threads;
+    SmallVector<Value> roots;
+    for (Operation &op : entry) {
+      auto loop = dyn_cast<scf::ForOp>(&op);
+      if (!loop)
+        continue;
+      SetVector<Operation *> slice;
+      SmallVector<LoadOp> loads = pipelinableLoads(loop, slice, /*lowered=*/false);
+      if (loads.empty())
+        continue;
+      for (LoadOp load : loads)
+        if (!tmaEligible(load))
+          return load.emitOpError("cannot be copied by TMA, which warp_specialize needs "
+                                  "(16-bit warpgroup-MMA operands with zero padding)");
+      if (!wsLoops.empty()) {
+        SmallVector<LoadOp> first = wsLoads[wsLoops.front()];
+        bool same = first.size() == loads.size();
+        for (size_t i = 0; same && i < loads.size(); ++i)
+          same = first[i].getType() == loads[i].getType() &&
+                 layouts.layoutOf(first[i]) == layouts.layoutOf(loads[i]) &&
+                 kMajorOperand(first[i]) == kMajorOperand(loads[i]);
+        if (!same)
+          return loop.emitOpError("pipelines other tiles than the kernel's first pipelined "
+                                  "loop; warp_specialize shares one pipeline between loops");
+      }
+      wsLoops.push_back(loop);
+      wsLoads[loop] = loads;
+      wsSlices[loop] = slice;
+      roots.append({loop.getLowerBound(), loop.getUpperBound(), loop.getStep()});
+      for (LoadOp load : loads) {
+        roots.push_back(load.getDesc());
+        for (Value v : load.getOffsets())
+          if (v.getParentBlock() != loop.getBody())
+            roots.push_back(v);
+      }
+      for (Operation *op : slice)
+        for (Value v : op->getOperands())
+          if (v.getParentBlock() != loop.getBody())
+            roots.push_back(v);
+    }
+    if (wsLoops.empty())
+      return kernel.emitError("warp_specialize: no top-level loop pipelines copies for "
+                              "warpgroup MMAs, so a producer would have nothing to do");
+    WalkResult nested = kernel.walk([&](scf::ForOp loop) {
+      if (loop->getBlock() == &entry)
+        return WalkResult::advance();
+      SetVector<Operation *> slice;
+      if (pipelinableLoads(loop, slice, false).empty())
+        return WalkResult::advance();
+      loop.emitOpError("pipelines copies inside another op; warp_specialize pipelines "
+                       "top-level loops only");
+      return WalkResult::interrupt();
+    });
+    if (nested.wasInterrupted())
+      return failure();
+    // What the producer computes: the roots' definitions, back to the parameters.
+    while (!roots.empty()) {
+      Value v = roots.pop_back_val();
+      Operation *def = v.getDefiningOp();
+      if (!def || preludeOps.contains(def))
+        continue;
+      bool scalarOnly = llvm::none_of(def->getOperandTypes(), llvm::IsaPred<ShapedType>) &&
+                        llvm::none_of(def->getResultTypes(), llvm::IsaPred<ShapedType>);
+      bool allowed = def->getBlock() == &entry && def->getNumRegions() == 0 && scalarOnly &&
+                     (isa<ProgramIdOp, NumProgramsOp, MakeDescOp, AddPtrOp>(def) ||
+                      (!isa<KilnDialect>(def->getDialect()) && isMemoryEffectFree(def)));
+      if (!allowed)
+        return def->emitOpError("feeds a pipelined loop's copies but is not a top-level "
+                                "scalar computation, which warp_specialize's producer needs");
+      preludeOps.insert(def);
+      llvm::append_range(roots, def->getOperands());
+    }
+    return success();
+  }
+
+  /// The producer's side of a pipelined loop: per iteration, wait until the stage is
+  /// empty (the first round finds it so), then copy into it.
+  void produce(scf::ForOp op) {
+    Location loc = op.getLoc();
+    auto loop = b.create<scf::ForOp>(loc, scalar(op.getLowerBound()), scalar(op.getUpperBound()),
+                                     scalar(op.getStep()), ValueRange{wsStage, wsPhase});
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value stage = loop.getRegionIterArgs()[0], phase = loop.getRegionIterArgs()[1];
+    waitBarrier(loc, stageBarrier(loc, emptyBarriers, stage),
+                b.create<arith::XOrIOp>(loc, phase, cst(loc, 1)));
+    issueStage(op, wsLoads[op], wsSlices[op], wsBuffers, loop.getInductionVar(), stage,
+               fullBarriers, wsTmaOk);
+    auto [next, nextPhase] = advanceStage(loc, stage, phase);
+    b.create<scf::YieldOp>(loc, ValueRange{next, nextPhase});
+    wsStage = loop.getResult(0);
+    wsPhase = loop.getResult(1);
+  }
+  /// The stage after `stage` and its phase.
+  std::pair<Value, Value> advanceStage(Location loc, Value stage, Value phase) {
+    Value next = b.create<arith::AddIOp>(loc, stage, cst(loc, 1));
+    Value wrap = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, next, cst(loc, stages));
+    return {b.create<arith::SelectOp>(loc, wrap, cst(loc, 0), next),
+            b.create<arith::XOrIOp>(loc, phase, b.create<arith::ExtUIOp>(loc, b.getI32Type(), wrap))};
+  }
+  Value previousStage(Location loc, Value stage) {
+    Value zero = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, stage, cst(loc, 0));
+    return b.create<arith::SelectOp>(loc, zero, cst(loc, stages - 1),
+                                     b.create<arith::SubIOp>(loc, stage, cst(loc, 1)));
+  }
+  /// The consumers are done with `stage` (every thread arrives).
+  void releaseStage(Location loc, Value stage) {
+    asmVoid(loc, "mbarrier.arrive.shared::cta.b64 _, [$0];", "r",
+            {stageBarrier(loc, emptyBarriers, stage)});
+  }
+
   LogicalResult lowerFor(scf::ForOp op) {
     Location loc = op.getLoc();
     finishClusterExchange(loc);
@@ -2629,6 +2883,10 @@ private:
     // (ahead = stages - 2).
     SetVector<Operation *> slice;
     SmallVector<LoadOp> ahead = pipelinableLoads(op, slice);
+    // With a producer warpgroup the consumers only wait for stages and release them.
+    bool ws = consumerSide && llvm::is_contained(wsLoops, op);
+    if (ws)
+      ahead = wsLoads[op];
     int64_t arenaMark = persistentBytes;
     SmallVector<SharedTile> buffers;
     bool overlapMma = !ahead.empty() && stages >= 3 && carriedWgmmaOnly(op);
@@ -2663,24 +2921,34 @@ private:
       SmallVector<Type> types;
       for (Value v : init)
         types.push_back(v.getType());
+      SmallVector<Value> skipped = flatten(op.getInitArgs(), op.getRegionIterArgs());
+      if (ws) { // the pipeline state passes through too
+        types.append(2, b.getI32Type());
+        skipped.append({wsStage, wsPhase});
+      }
       Value any = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, lb,
                                           scalar(op.getUpperBound()));
       runs = b.create<scf::IfOp>(loc, types, any, /*withElseRegion=*/true);
       b.setInsertionPointToStart(&runs.getElseRegion().front());
-      b.create<scf::YieldOp>(loc, flatten(op.getInitArgs(), op.getRegionIterArgs()));
+      b.create<scf::YieldOp>(loc, skipped);
       b.setInsertionPointToStart(&runs.getThenRegion().front());
     }
     // On sm_90a warpgroup-MMA operands come by TMA: one thread issues each stage's
     // copies, which complete on the stage's mbarrier (phase flipping at each reuse).
     // Where TMA cannot address a tensor (decided at run time), every thread copies by
     // cp.async and arrives on the same mbarrier when its copies land.
-    if (!ahead.empty())
+    if (ws)
+      buffers.assign(wsBuffers.begin(), wsBuffers.end());
+    else if (!ahead.empty())
       for (LoadOp load : ahead)
         buffers.push_back(sharedTileFor(load.getType(),
                                         sharedAlloc(loc, stages * tileBytes(load.getType()), true),
                                         layouts.layoutOf(load).warpgroup, kMajorOperand(load)));
     Value barriers, tmaOk;
-    if (!ahead.empty() && llvm::all_of(ahead, [&](LoadOp l) { return tmaEligible(l); })) {
+    if (ws) {
+      barriers = fullBarriers;
+      tmaOk = wsTmaOk;
+    } else if (!ahead.empty() && llvm::all_of(ahead, [&](LoadOp l) { return tmaEligible(l); })) {
       tmaOk = b.create<arith::ConstantIntOp>(loc, 1, 1);
       for (LoadOp load : ahead) {
         tensorMaps[load] = buildTensorMap(loc, load);
@@ -2697,8 +2965,8 @@ private:
                   {stageBarrier(l, barriers, cst(l, s)), count});
       });
     }
-    if (!ahead.empty()) {
-      b.create<gpu::BarrierOp>(loc); // earlier readers of reused stages are done
+    if (!ahead.empty() && !ws) {
+      syncThreads(loc); // earlier readers of reused stages are done
       for (int64_t s = 0; s < distance; ++s) {
         Value iv = b.create<arith::AddIOp>(loc, lb, b.create<arith::MulIOp>(loc, step, ivConst(s)));
         issueStage(op, ahead, slice, buffers, iv, cst(loc, s), barriers, tmaOk);
@@ -2706,11 +2974,11 @@ private:
     }
     int64_t extras = 0;
     if (!ahead.empty()) {
-      init.push_back(cst(loc, 0)); // the stage this iteration reads
+      init.push_back(ws ? wsStage : cst(loc, 0)); // the stage this iteration reads
       ++extras;
     }
     if (barriers) {
-      init.push_back(cst(loc, 0)); // the phase of its mbarrier
+      init.push_back(ws ? wsPhase : cst(loc, 0)); // the phase of its mbarrier
       ++extras;
     }
     int64_t accumulateAt = init.size();
@@ -2743,14 +3011,16 @@ private:
         if (llvm::any_of(ahead, [&](LoadOp l) { return layouts.layoutOf(l).warpgroup; }))
           fenceForAsyncProxy(loc);
       }
-      b.create<gpu::BarrierOp>(loc);
-      Value next = b.create<arith::AddIOp>(
-          loc, loop.getInductionVar(), b.create<arith::MulIOp>(loc, step, ivConst(distance)));
-      Value sum = b.create<arith::AddIOp>(loc, readStage, cst(loc, distance));
-      Value wraps = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge, sum, cst(loc, stages));
-      Value writeStage = b.create<arith::SelectOp>(
-          loc, wraps, b.create<arith::SubIOp>(loc, sum, cst(loc, stages)), sum);
-      issueStage(op, ahead, slice, buffers, next, writeStage, barriers, tmaOk);
+      if (!ws) {
+        syncThreads(loc);
+        Value next = b.create<arith::AddIOp>(
+            loc, loop.getInductionVar(), b.create<arith::MulIOp>(loc, step, ivConst(distance)));
+        Value sum = b.create<arith::AddIOp>(loc, readStage, cst(loc, distance));
+        Value wraps = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge, sum, cst(loc, stages));
+        Value writeStage = b.create<arith::SelectOp>(
+            loc, wraps, b.create<arith::SubIOp>(loc, sum, cst(loc, stages)), sum);
+        issueStage(op, ahead, slice, buffers, next, writeStage, barriers, tmaOk);
+      }
       for (auto [load, buffer] : llvm::zip(ahead, buffers))
         pipelined[load] = stageOf(buffer, readStage, load.getType());
     }
@@ -2766,13 +3036,26 @@ private:
     waitWgmma(loc);
     auto yield = cast<scf::YieldOp>(op.getBody()->getTerminator());
     SmallVector<Value> yielded = flatten(yield.getOperands(), op.getRegionIterArgs());
+    if (ws) {
+      // This iteration's MMAs are done, or (left in flight) the previous one's.
+      if (!overlapMma) {
+        releaseStage(loc, readStage);
+      } else {
+        Value later = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne,
+                                              loop.getInductionVar(), lb);
+        Value prev = previousStage(loc, readStage);
+        whenTrue(b, loc, later, [&](OpBuilder &bb, Location l) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
+          releaseStage(l, prev);
+        });
+      }
+    }
     if (!ahead.empty()) {
-      Value next = b.create<arith::AddIOp>(loc, readStage, cst(loc, 1));
-      Value wrap = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, next, cst(loc, stages));
-      yielded.push_back(b.create<arith::SelectOp>(loc, wrap, cst(loc, 0), next));
+      auto [next, nextPhase] = advanceStage(loc, readStage, phase ? phase : cst(loc, 0));
+      yielded.push_back(next);
       if (barriers)
-        yielded.push_back(b.create<arith::XOrIOp>(
-            loc, phase, b.create<arith::ExtUIOp>(loc, b.getI32Type(), wrap)));
+        yielded.push_back(nextPhase);
     }
     if (!zeroed.empty())
       yielded.push_back(b.create<arith::ConstantIntOp>(loc, 1, 1));
@@ -2784,11 +3067,28 @@ private:
     b.setInsertionPointAfter(loop);
     if (overlapMma)
       b.create<NVVM::WgmmaWaitGroupSyncOp>(loc, 0); // the last iteration's MMAs
-    if (!ahead.empty()) {
+    if (ws) {
+      Value endStage = loop.getResults()[init.size() - extras];
+      Value endPhase = loop.getResults()[init.size() - extras + 1];
+      if (overlapMma) {
+        Value ran = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, lb,
+                                            scalar(op.getUpperBound()));
+        Value last = previousStage(loc, endStage);
+        whenTrue(b, loc, ran, [&](OpBuilder &bb, Location l) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
+          releaseStage(l, last);
+        });
+      }
+      for (LoadOp load : ahead)
+        pipelined.erase(load);
+      wsStage = endStage;
+      wsPhase = endPhase;
+    } else if (!ahead.empty()) {
       // Copies past the end were never issued; drain the (empty) groups and let every
       // thread finish reading before the stages are reused.
       b.create<NVVM::CpAsyncWaitGroupOp>(loc, 0);
-      b.create<gpu::BarrierOp>(loc);
+      syncThreads(loc);
       for (LoadOp load : ahead) {
         pipelined.erase(load);
         tensorMaps.erase(load);
@@ -2811,8 +3111,15 @@ private:
     }
     SmallVector<Value> results(loop.getResults().drop_back(extras));
     if (runs) {
-      b.create<scf::YieldOp>(loc, results);
+      SmallVector<Value> out = results;
+      if (ws)
+        out.append({wsStage, wsPhase});
+      b.create<scf::YieldOp>(loc, out);
       results.assign(runs.getResults().begin(), runs.getResults().end());
+      if (ws) {
+        wsPhase = results.pop_back_val();
+        wsStage = results.pop_back_val();
+      }
       b.setInsertionPointAfter(runs);
     }
     unflatten(op.getResults(), results);
@@ -3027,7 +3334,10 @@ struct KilnLowerToGPUPass : mlir::kiln::impl::KilnLowerToGPUBase<KilnLowerToGPUP
         auto func = b.create<gpu::GPUFuncOp>(kernel.getLoc(), kernel.getSymName(),
                                              b.getFunctionType(params, {}));
         func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), UnitAttr::get(ctx));
-        func.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr({(int32_t)blockThreads, 1, 1}));
+        // A producer warpgroup runs beside the program's threads (sm_90a; others ignore it).
+        bool ws = kernel.getWarpSpecialize() && mma == "nvidia-wgmma";
+        int32_t launched = blockThreads + (ws ? 128 : 0);
+        func.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr({launched, 1, 1}));
         // ptxas fits the registers so that this many programs share a multiprocessor.
         if (auto programs = kernel.getMinProgramsPerSm(); programs && nvidia)
           func->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
@@ -3037,7 +3347,7 @@ struct KilnLowerToGPUPass : mlir::kiln::impl::KilnLowerToGPUBase<KilnLowerToGPUP
                         b.getDenseI32ArrayAttr({(int32_t)target.cluster, 1, 1}));
           func->setAttr(kClusterAttr, b.getI64IntegerAttr(target.cluster));
         }
-        KernelLowering lowering(func, kernel, target, depth, dynamicShared, tma);
+        KernelLowering lowering(func, kernel, target, depth, dynamicShared, tma, ws);
         if (failed(lowering.lower(kernel)))
           return signalPassFailure();
         int64_t shared = sharedMemoryBytes(func);

@@ -75,6 +75,10 @@ def Kiln_FuncOp : Kiln_Op<"func", [
     it, and `kiln.program_id` counts programs, not blocks. A clustered kernel may use
     only ops that keep tiles in place (loads, stores, elementwise, gathers, reductions to
     a scalar); others are rejected when lowering for a cluster.
+    The optional unit `warp_specialize` asks sm_90a for a producer warpgroup: 128 more
+    threads that only issue the TMA copies of the kernel's pipelined loops, through
+    full and empty mbarriers per stage, while the program's threads (the consumers)
+    never wait for the copies at a block-wide barrier. Other targets ignore it.
 
     The optional `grid` gives the launch grid as up to three integer expressions over
     the scalar parameters (`+ - * /`, `cdiv(a, b)`, `min`, `max`, parentheses), so
@@ -99,7 +103,8 @@ def Kiln_FuncOp : Kiln_Op<"func", [
                        OptionalAttr<I64Attr>:$num_stages,
                        OptionalAttr<I64Attr>:$stream_block,
                        OptionalAttr<I64Attr>:$min_programs_per_sm,
-                       OptionalAttr<I64Attr>:$cluster);
+                       OptionalAttr<I64Attr>:$cluster,
+                       UnitAttr:$warp_specialize);
   let regions = (region AnyRegion:$body);
   let hasCustomAssemblyFormat = 1;
   let hasVerifier = 1;
