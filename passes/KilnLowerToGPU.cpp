@@ -194,7 +194,10 @@ private:
   DenseMap<Operation *, SmallVector<LoadOp>> wsLoads;
   DenseMap<Operation *, SetVector<Operation *>> wsSlices;
   SmallVector<scf::ForOp> wsLoops;
-  DenseSet<Operation *> preludeOps;
+  /// Values the consumers post for the producer (mailboxSlots 8-byte slots).
+  SmallVector<Value> mailboxValues;
+  int64_t mailboxSlots = 0;
+  Value mailbox;
   SmallVector<SharedTile> wsBuffers;
   Value fullBarriers, emptyBarriers, wsTmaOk;
   /// Where the next pipelined loop starts: its stage and that stage's phase.
@@ -643,8 +646,6 @@ private:
   }
 
   LogicalResult lowerOp(Operation *op) {
-    if (consumerSide && preludeOps.contains(op))
-      return success(); // computed before the sides parted
     for (Type t : op->getResultTypes())
       if (failed(checkTile(op, t)))
         return failure();
@@ -2666,40 +2667,18 @@ private:
     Location loc = kernel.getLoc();
     if (failed(analyseWarpSpecialization(kernel)))
       return failure();
-    // Scalars both sides need, once.
-    for (Operation &op : entry)
-      if (preludeOps.contains(&op) && failed(lowerOp(&op)))
-        return failure();
-    beginOp();
     SmallVector<LoadOp> first = wsLoads[wsLoops.front()];
     for (LoadOp load : first)
       wsBuffers.push_back(sharedTileFor(load.getType(),
                                         persistentAlloc(loc, stages * tileBytes(load.getType()), 1024),
                                         layouts.layoutOf(load).warpgroup, kMajorOperand(load)));
-    wsTmaOk = b.create<arith::ConstantIntOp>(loc, 1, 1);
-    for (scf::ForOp loop : wsLoops)
-      for (LoadOp load : wsLoads[loop])
-        wsTmaOk = b.create<arith::AndIOp>(loc, wsTmaOk, tmaUsable(loc, load));
     fullBarriers = persistentAlloc(loc, 8 * stages, 8);
     emptyBarriers = persistentAlloc(loc, 8 * stages, 8);
-    // Without TMA (a tensor it cannot address) all producer threads copy and arrive.
-    Value fullCount = b.create<arith::SelectOp>(loc, wsTmaOk, cst(loc, 1), cst(loc, kProducerThreads));
-    Value zeroTid = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, threadId, cst(loc, 0));
-    whenTrue(b, loc, zeroTid, [&](OpBuilder &bb, Location l) {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
-      for (int64_t st = 0; st < stages; ++st) {
-        asmVoid(l, "mbarrier.init.shared::cta.b64 [$0], $1;", "r,r",
-                {stageBarrier(l, fullBarriers, cst(l, st)), fullCount});
-        asmVoid(l, "mbarrier.init.shared::cta.b64 [$0], $1;", "r,r",
-                {stageBarrier(l, emptyBarriers, cst(l, st)), cst(l, threads)});
-      }
-    });
-    b.create<gpu::BarrierOp>(loc); // the whole block, producer included: barriers ready
-    Value producer = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::uge, threadId, cst(loc, threads));
-    auto sides = b.create<scf::IfOp>(loc, TypeRange{}, producer, /*withElseRegion=*/true);
+    mailbox = persistentAlloc(loc, 8 * std::max<int64_t>(1, mailboxSlots), 8);
     Value tid = threadId;
     int64_t consumers = threads;
+    Value producer = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::uge, tid, cst(loc, consumers));
+    auto sides = b.create<scf::IfOp>(loc, TypeRange{}, producer, /*withElseRegion=*/true);
     // The producer gives registers to the consumers (when they are short). ptxas
     // launches every thread with the launch bound's share; setmaxnreg.inc only takes
     // what setmaxnreg.dec gave back in this block, or it waits forever.
@@ -2716,9 +2695,28 @@ private:
         asmVoid(loc, "setmaxnreg.dec.sync.aligned.u32 " + std::to_string(kProducerRegisters) + ";", "", {});
       threadId = b.create<arith::SubIOp>(loc, tid, cst(loc, consumers));
       threads = kProducerThreads;
+      // The consumers computed what the copies need; take it from the mailbox.
+      asmVoid(loc, "bar.sync 3, " + std::to_string(consumers + kProducerThreads) + ";", "", {});
+      readMailbox(loc);
+      wsTmaOk = allTmaUsable(loc);
       for (scf::ForOp loop : wsLoops)
         for (LoadOp load : wsLoads[loop])
           tensorMaps[load] = buildTensorMap(loc, load);
+      // Without TMA (a tensor it cannot address) all producer threads copy and arrive.
+      Value fullCount = b.create<arith::SelectOp>(loc, wsTmaOk, cst(loc, 1), cst(loc, kProducerThreads));
+      Value zero = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, threadId, cst(loc, 0));
+      whenTrue(b, loc, zero, [&](OpBuilder &bb, Location l) {
+        OpBuilder::InsertionGuard inner(b);
+        b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
+        for (int64_t st = 0; st < stages; ++st) {
+          asmVoid(l, "mbarrier.init.shared::cta.b64 [$0], $1;", "r,r",
+                  {stageBarrier(l, fullBarriers, cst(l, st)), fullCount});
+          asmVoid(l, "mbarrier.init.shared::cta.b64 [$0], $1;", "r,r",
+                  {stageBarrier(l, emptyBarriers, cst(l, st)), cst(l, consumers)});
+        }
+      });
+      // The stages' mbarriers are ready: the consumers may wait on them.
+      asmVoid(loc, "bar.arrive 4, " + std::to_string(consumers + kProducerThreads) + ";", "", {});
       wsStage = cst(loc, 0);
       wsPhase = cst(loc, 0);
       for (scf::ForOp loop : wsLoops)
@@ -2742,7 +2740,77 @@ private:
     return success();
   }
 
-  /// Finds the loops the producer runs and the scalars it needs, or says why the kernel
+  /// Whether TMA can address every pipelined tensor (one decision for the pipeline).
+  Value allTmaUsable(Location loc) {
+    Value ok = b.create<arith::ConstantIntOp>(loc, 1, 1);
+    for (scf::ForOp loop : wsLoops)
+      for (LoadOp load : wsLoads[loop])
+        ok = b.create<arith::AndIOp>(loc, ok, tmaUsable(loc, load));
+    return ok;
+  }
+
+  /// Consumers, before their first pipelined loop: thread 0 posts the values the
+  /// producer needs, then all arrive (named barrier 3) and wait until the producer has
+  /// set up the stages' mbarriers (named barrier 4).
+  void postMailbox(Location loc) {
+    Value zero = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, threadId, cst(loc, 0));
+    whenTrue(b, loc, zero, [&](OpBuilder &bb, Location l) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
+      for (auto [slot, v] : mailboxParts(l))
+        b.create<LLVM::StoreOp>(l, v, slot);
+    });
+    int64_t all = threads + kProducerThreads;
+    asmVoid(loc, "bar.arrive 3, " + std::to_string(all) + ";", "", {});
+    asmVoid(loc, "bar.sync 4, " + std::to_string(all) + ";", "", {});
+  }
+  /// The producer's copy of the posted values.
+  void readMailbox(Location loc) {
+    int64_t at = 0;
+    auto next = [&](Type t) {
+      Value slot = b.create<LLVM::GEPOp>(loc, sharedPtrType(), b.getI8Type(), mailbox,
+                                         ArrayRef<LLVM::GEPArg>{(int32_t)(8 * at++)});
+      return b.create<LLVM::LoadOp>(loc, t, slot).getResult();
+    };
+    auto ptrType = LLVM::LLVMPointerType::get(b.getContext());
+    for (Value v : mailboxValues) {
+      if (auto desc = dyn_cast<DescType>(v.getType())) {
+        DescParts parts;
+        parts.base = next(ptrType);
+        for (int64_t d = 0; d < desc.getRank(); ++d)
+          parts.shape.push_back(next(b.getI64Type()));
+        for (int64_t d = 0; d < desc.getRank(); ++d)
+          parts.strides.push_back(next(b.getI64Type()));
+        descs[v] = parts;
+      } else {
+        scalars.map(v, next(registerType(v.getType())));
+      }
+    }
+  }
+  /// (slot, lowered value) for every posted value, in mailbox order.
+  SmallVector<std::pair<Value, Value>> mailboxParts(Location loc) {
+    SmallVector<std::pair<Value, Value>> parts;
+    auto add = [&](Value v) {
+      Value slot = b.create<LLVM::GEPOp>(loc, sharedPtrType(), b.getI8Type(), mailbox,
+                                         ArrayRef<LLVM::GEPArg>{(int32_t)(8 * parts.size())});
+      parts.push_back({slot, v});
+    };
+    for (Value v : mailboxValues) {
+      if (isa<DescType>(v.getType())) {
+        const DescParts &d = descs[v];
+        add(d.base);
+        for (Value x : d.shape)
+          add(x);
+        for (Value x : d.strides)
+          add(x);
+      } else {
+        add(scalar(v));
+      }
+    }
+    return parts;
+  }
+
+  /// Finds the loops the producer runs and the values it needs, or says why the kernel
   /// cannot be specialised.
   LogicalResult analyseWarpSpecialization(FuncOp kernel) {
     Block &entry = kernel.getBody().front();
@@ -2754,7 +2822,7 @@ private:
       return kernel.emitError("warp_specialize needs whole warpgroups of consumers (num_threads "
                               "a multiple of 128), got ")
              << threads;
-    SmallVector<Value> roots;
+    SetVector<Value> roots;
     for (Operation &op : entry) {
       auto loop = dyn_cast<scf::ForOp>(&op);
       if (!loop)
@@ -2781,17 +2849,19 @@ private:
       wsLoops.push_back(loop);
       wsLoads[loop] = loads;
       wsSlices[loop] = slice;
-      roots.append({loop.getLowerBound(), loop.getUpperBound(), loop.getStep()});
+      roots.insert(loop.getLowerBound());
+      roots.insert(loop.getUpperBound());
+      roots.insert(loop.getStep());
       for (LoadOp load : loads) {
-        roots.push_back(load.getDesc());
+        roots.insert(load.getDesc());
         for (Value v : load.getOffsets())
           if (v.getParentBlock() != loop.getBody())
-            roots.push_back(v);
+            roots.insert(v);
       }
       for (Operation *op : slice)
         for (Value v : op->getOperands())
           if (v.getParentBlock() != loop.getBody())
-            roots.push_back(v);
+            roots.insert(v);
     }
     if (wsLoops.empty())
       return kernel.emitError("warp_specialize: no top-level loop pipelines copies for "
@@ -2808,22 +2878,19 @@ private:
     });
     if (nested.wasInterrupted())
       return failure();
-    // What the producer computes: the roots' definitions, back to the parameters.
-    while (!roots.empty()) {
-      Value v = roots.pop_back_val();
+    // The consumers post what the producer needs before their first pipelined loop:
+    // it must be computed by then. Kernel parameters the producer has itself.
+    Operation *firstLoop = wsLoops.front();
+    for (Value v : roots) {
       Operation *def = v.getDefiningOp();
-      if (!def || preludeOps.contains(def))
+      if (!def)
         continue;
-      bool scalarOnly = llvm::none_of(def->getOperandTypes(), llvm::IsaPred<ShapedType>) &&
-                        llvm::none_of(def->getResultTypes(), llvm::IsaPred<ShapedType>);
-      bool allowed = def->getBlock() == &entry && def->getNumRegions() == 0 && scalarOnly &&
-                     (isa<ProgramIdOp, NumProgramsOp, MakeDescOp, AddPtrOp>(def) ||
-                      (!isa<KilnDialect>(def->getDialect()) && isMemoryEffectFree(def)));
-      if (!allowed)
-        return def->emitOpError("feeds a pipelined loop's copies but is not a top-level "
-                                "scalar computation, which warp_specialize's producer needs");
-      preludeOps.insert(def);
-      llvm::append_range(roots, def->getOperands());
+      if (def->getBlock() != &entry || !def->isBeforeInBlock(firstLoop))
+        return def->emitOpError("feeds a pipelined loop's copies but comes after the first "
+                                "pipelined loop; warp_specialize's producer needs it before");
+      mailboxValues.push_back(v);
+      auto desc = dyn_cast<DescType>(v.getType());
+      mailboxSlots += desc ? 1 + 2 * desc.getRank() : 1;
     }
     return success();
   }
@@ -2887,6 +2954,10 @@ private:
     bool ws = consumerSide && llvm::is_contained(wsLoops, op);
     if (ws)
       ahead = wsLoads[op];
+    if (ws && op == wsLoops.front()) { // unconditionally, before any branch
+      postMailbox(loc);
+      wsTmaOk = allTmaUsable(loc);
+    }
     int64_t arenaMark = persistentBytes;
     SmallVector<SharedTile> buffers;
     bool overlapMma = !ahead.empty() && stages >= 3 && carriedWgmmaOnly(op);
