@@ -2715,7 +2715,9 @@ private:
                   {stageBarrier(l, emptyBarriers, cst(l, st)), cst(l, consumers)});
         }
       });
-      // The stages' mbarriers are ready: the consumers may wait on them.
+      // The stages' mbarriers are ready: the other producer threads (named barrier 2)
+      // and the consumers may wait on them.
+      asmVoid(loc, "bar.sync 2, " + std::to_string(kProducerThreads) + ";", "", {});
       asmVoid(loc, "bar.arrive 4, " + std::to_string(consumers + kProducerThreads) + ";", "", {});
       wsStage = cst(loc, 0);
       wsPhase = cst(loc, 0);

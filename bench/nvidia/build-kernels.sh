@@ -65,3 +65,18 @@ for d in 64 128; do
       done
     done
 done
+# Warp-specialised D128 attention (a producer warpgroup issues the K/V copies; suffix _ws):
+# 128x128 blocks over two consumer warpgroups, 2 and 3 stages (3 fits once the consumers
+# never meet at a block-wide barrier). sm_90a only; at D64 the producer costs the
+# multi-program occupancy that kernel lives on, so none there.
+if [ "$chip" = sm_90a ]; then
+  for stages in 2 3; do
+    name=attention_d128_128x128_s${stages}_ws
+    sed -e "s/@NAME@/$name/g" -e "s/@T@/bf16/g" -e "s/@D@/128/g" -e "s/@BM@/128/g" \
+        -e "s/@BN@/128/g" -e "s/@THREADS@/256/g" -e "s/@STAGES@/$stages/g" \
+        -e "s/    attributes {grid/    attributes {warp_specialize, grid/" \
+        "$root/bench/nvidia/kernels/attention.mlir.in" >"$gen/$name.mlir"
+    grep -q warp_specialize "$gen/$name.mlir"
+    "$kilnc" "$gen/$name.mlir" --target="$chip" -o "$out" --Werror-spills
+  done
+fi
