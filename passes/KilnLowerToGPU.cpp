@@ -2718,7 +2718,7 @@ private:
       // The stages' mbarriers are ready: the other producer threads (named barrier 2)
       // and the consumers may wait on them.
       asmVoid(loc, "bar.sync 2, " + std::to_string(kProducerThreads) + ";", "", {});
-      asmVoid(loc, "bar.arrive 4, " + std::to_string(consumers + kProducerThreads) + ";", "", {});
+      asmVoid(loc, "bar.sync 4, " + std::to_string(consumers + kProducerThreads) + ";", "", {});
       wsStage = cst(loc, 0);
       wsPhase = cst(loc, 0);
       for (scf::ForOp loop : wsLoops)
@@ -2752,8 +2752,9 @@ private:
   }
 
   /// Consumers, before their first pipelined loop: thread 0 posts the values the
-  /// producer needs, then all arrive (named barrier 3) and wait until the producer has
-  /// set up the stages' mbarriers (named barrier 4).
+  /// producer needs, then all meet the producer (named barrier 3) and again once it has
+  /// set up the stages' mbarriers (named barrier 4). Both are full barriers (bar.sync on
+  /// both sides), whose memory ordering PTX states; the producer is there long before.
   void postMailbox(Location loc) {
     Value zero = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, threadId, cst(loc, 0));
     whenTrue(b, loc, zero, [&](OpBuilder &bb, Location l) {
@@ -2763,7 +2764,7 @@ private:
         b.create<LLVM::StoreOp>(l, v, slot);
     });
     int64_t all = threads + kProducerThreads;
-    asmVoid(loc, "bar.arrive 3, " + std::to_string(all) + ";", "", {});
+    asmVoid(loc, "bar.sync 3, " + std::to_string(all) + ";", "", {});
     asmVoid(loc, "bar.sync 4, " + std::to_string(all) + ";", "", {});
   }
   /// The producer's copy of the posted values.
