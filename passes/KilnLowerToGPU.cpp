@@ -190,7 +190,7 @@ private:
   bool warpSpecialized = false;
   /// Lowering the producer's side: threadId counts from its first thread.
   bool producerSide = false, consumerSide = false;
-  static constexpr int64_t kProducerThreads = 128, kProducerRegisters = 56;
+  static constexpr int64_t kProducerThreads = 128;
   DenseMap<Operation *, SmallVector<LoadOp>> wsLoads;
   DenseMap<Operation *, SetVector<Operation *>> wsSlices;
   SmallVector<scf::ForOp> wsLoops;
@@ -2683,10 +2683,8 @@ private:
     // launches every thread with the launch bound's share; setmaxnreg.inc only takes
     // what setmaxnreg.dec gave back in this block, or it waits forever.
     bool moveRegisters = consumers + kProducerThreads > 256;
-    int64_t launchRegisters = 65536 / (consumers + kProducerThreads) / 8 * 8;
-    int64_t consumerRegisters =
-        launchRegisters +
-        kProducerThreads * (launchRegisters - kProducerRegisters) / consumers / 8 * 8;
+    int64_t consumerRegisters = ::kiln::schedule::consumerRegisters(consumers);
+    using ::kiln::schedule::kProducerRegisters;
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPoint(sides.thenBlock()->getTerminator());

@@ -1346,6 +1346,8 @@ struct KilnStreamFusionPass : mlir::kiln::impl::KilnStreamFusionBase<KilnStreamF
         func.setNumStages(s.stages);
       if (s.forced && !func.getMinProgramsPerSm())
         func.setMinProgramsPerSm(s.programsPerSM);
+      if (s.warpSpecialized)
+        func.setWarpSpecialize(true);
       return s.blockN;
     }
     return 0;

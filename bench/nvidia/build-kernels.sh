@@ -65,7 +65,9 @@ for d in 64 128; do
       done
     done
 done
-# Warp-specialised D128 attention (a producer warpgroup issues the K/V copies; suffix _ws):
+# Warp-specialised D128 attention (a producer warpgroup issues the K/V copies; suffix _ws),
+# which the model marks "1+p" for 128x128 (the loop above builds the lockstep kernel of
+# every rank, the A/B baseline):
 # 128x128 blocks over two consumer warpgroups, 2 and 3 stages (3 fits once the consumers
 # never meet at a block-wide barrier). sm_90a only; at D64 the producer costs the
 # multi-program occupancy that kernel lives on, so none there.

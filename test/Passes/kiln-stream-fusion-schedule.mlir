@@ -8,18 +8,25 @@
 // 64-row program takes 128 keys with 2 stages and asks for three programs per
 // multiprocessor, which ptxas then fits; the A100's 163 KiB still hold 128x128 with 2
 // stages at D 128); other kernels, and runs without a chip, get 64. The choice is
-// recorded on the kernel.
+// recorded on the kernel: on the H100 a 128-row program alone on its SM also gets a
+// producer warpgroup (warp_specialize), which the A100 has no TMA for and the D 64
+// kernel (three programs per SM) would lose by.
 
 // H100-LABEL: kiln.func @d128
 // H100-SAME: num_stages = 2 : i64
 // H100-SAME: stream_block = 128 : i64
+// H100-SAME: warp_specialize
 // H100: scf.for {{.*}} step %c128_i32
 // A100-LABEL: kiln.func @d128
 // A100-SAME: num_stages = 2 : i64
 // A100-SAME: stream_block = 128 : i64
+// A100-NOT: warp_specialize
+// A100: kiln.return
 // NONE-LABEL: kiln.func @d128
 // NONE-NOT: num_stages
 // NONE-SAME: stream_block = 64 : i64
+// NONE-NOT: warp_specialize
+// NONE: kiln.return
 kiln.func @d128(%q: !kiln.ptr<bf16>, %k: !kiln.ptr<bf16>, %v: !kiln.ptr<bf16>,
                    %o: !kiln.ptr<bf16>, %n: i32) attributes {num_threads = 256 : i64} {
   %c0 = arith.constant 0 : i32
@@ -59,6 +66,8 @@ kiln.func @d128(%q: !kiln.ptr<bf16>, %k: !kiln.ptr<bf16>, %v: !kiln.ptr<bf16>,
 // H100-SAME: min_programs_per_sm = 3 : i64
 // H100-SAME: num_stages = 2 : i64
 // H100-SAME: stream_block = 128 : i64
+// H100-NOT: warp_specialize
+// H100: kiln.return
 // NONE-LABEL: kiln.func @d64
 // NONE-SAME: stream_block = 64 : i64
 kiln.func @d64(%q: !kiln.ptr<bf16>, %k: !kiln.ptr<bf16>, %v: !kiln.ptr<bf16>,

@@ -69,8 +69,10 @@ int main(int argc, char **argv) {
     const auto &s = ranked[i];
     char block[32];
     std::snprintf(block, sizeof block, "%ldx%ld", (long)s.blockM, (long)s.blockN);
-    // An enforced occupancy (min_programs_per_sm) shows as "3!".
-    std::string programs = std::to_string(s.programsPerSM) + (s.forced ? "!" : "");
+    // An enforced occupancy (min_programs_per_sm) shows as "3!", a producer warpgroup
+    // (warp_specialize) as "1+p".
+    std::string programs =
+        std::to_string(s.programsPerSM) + (s.forced ? "!" : "") + (s.warpSpecialized ? "+p" : "");
     std::printf("%-8s %6ld %7ld %7ld %5ld %6s %9.2f %7.0f %s\n", block, (long)s.stages,
                 (long)s.threads, (long)s.sharedBytes, (long)s.registers, programs.c_str(),
                 s.l2Bytes / 1e9, s.flopsPerSecond / 1e12,
@@ -83,7 +85,8 @@ int main(int argc, char **argv) {
   }
   std::string forced =
       best.forced ? " min_programs_per_sm " + std::to_string(best.programsPerSM) : "";
-  std::printf("choice: %ldx%ld s%ld threads %ld%s\n", (long)best.blockM, (long)best.blockN,
-              (long)best.stages, (long)best.threads, forced.c_str());
+  std::printf("choice: %ldx%ld s%ld threads %ld%s%s\n", (long)best.blockM, (long)best.blockN,
+              (long)best.stages, (long)best.threads, forced.c_str(),
+              best.warpSpecialized ? " warp_specialize" : "");
   return 0;
 }

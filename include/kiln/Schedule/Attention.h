@@ -30,11 +30,19 @@ struct Chip {
   double mmaFlopsPerSecond; ///< dense bf16 rate the MMAs reach
   int64_t rowsToSaturate;   ///< query rows in flight per SM that keep the MMAs busy
   int64_t registerBase;     ///< registers a thread needs besides its S, P and O tiles
+  bool producerWarpgroup;   ///< TMA + setmaxnreg: copies can go to a warpgroup of their own
 };
 
 /// Registers each of `threads` threads sharing a register file of `registers` may have
 /// (NVIDIA: allocated in steps of 8, at most 255 a thread).
 int64_t registerBudget(int64_t registers, int64_t threads);
+
+/// With a producer warpgroup (sm_90a warp specialisation): the registers the producer
+/// keeps, and what each of `consumers` threads gets when it takes what the producer gave
+/// back from the launch share of consumers + 128 threads (setmaxnreg draws on nothing
+/// else).
+constexpr int64_t kProducerRegisters = 56;
+int64_t consumerRegisters(int64_t consumers);
 
 /// sm_90a (H100 SXM) or sm_80 (A100); nullopt for others.
 std::optional<Chip> lookupChip(const std::string &name);
@@ -47,6 +55,9 @@ struct AttentionSchedule {
   /// programsPerSM is enforced (min_programs_per_sm): registers is then the budget
   /// ptxas must fit, a few below the estimate.
   bool forced = false;
+  /// Copies by a producer warpgroup (warp_specialize): one program per SM of two or more
+  /// consumer warpgroups whose registers fit what the consumers get.
+  bool warpSpecialized = false;
   double l2Bytes = 0;                     ///< K and V streamed once per query block
   double flopsPerSecond = 0;              ///< the model's rate
   std::string limit;                      ///< "rows" (latency) or "l2" (bandwidth)
