@@ -1,11 +1,12 @@
 // attention_family_host.cpp: runs the attention family (bench/nvidia/kernels/
-// attention.mlir.in, naive over all keys, at D = 64 with 64 query rows per program) on
-// the host, full and causal, with grouped key/value heads, against float64 on the same
-// bf16 inputs: O (bf16) and each row's log-sum-exp of the scaled scores (f32). Two
-// instances of the template: kiln-stream-fusion's recurrence over 64-key blocks, and one
-// 256-key block, which for n <= 256 is the naive softmax itself; before vs after the
-// fusion, they must also agree with each other.
+// attention.mlir.in, naive over all keys, 64 query rows per program) on the host, full
+// and causal, with grouped key/value heads, against float64 on the same bf16 inputs: O
+// (bf16) and each row's log-sum-exp of the scaled scores (f32). At D = 64 two instances
+// of the template: kiln-stream-fusion's recurrence over 64-key blocks, and one 256-key
+// block, which for n <= 256 is the naive softmax itself; before vs after the fusion, they
+// must also agree with each other. At D = 256 the recurrence over 64-key blocks.
 #include "attention_family.h"
+#include "attention_family_d256.h"
 #include "attention_whole.h"
 
 #include "reference.h"
@@ -22,9 +23,18 @@ int main(int argc, char **argv) {
                      std::atoi(argv[i + 3])});
   if (cases.empty())
     cases = {{1, 1, 1, 0}, {63, 2, 1, 1}, {65, 4, 2, 1}, {130, 2, 2, 0}, {130, 3, 3, 1}};
-  const int D = 64;
+  using Launch = kiln_status (*)(uint16_t *, uint16_t *, uint16_t *, uint16_t *, float *,
+                                 int32_t, int32_t, int32_t, float, int32_t);
+  struct Family {
+    int d;
+    Launch launch;
+    const char *name;
+  };
   bool ok = true;
+  for (Family family : {Family{64, kiln_attention_family_launch, "attention family"},
+                        Family{256, kiln_attention_family_d256_launch, "attention family D256"}})
   for (auto [n, heads, group, causal] : cases) {
+    const int D = family.d;
     int kvHeads = heads / group;
     size_t qCount = (size_t)heads * n * D, kvCount = (size_t)kvHeads * n * D;
     auto qf = example::randomFloats(qCount, 41), kf = example::randomFloats(kvCount, 42),
@@ -38,20 +48,20 @@ int main(int argc, char **argv) {
       v[i] = example::toBF16(vf[i]);
     }
     float scale = 1.0f / std::sqrt((float)D);
-    if (kiln_attention_family_launch(q.data(), k.data(), v.data(), o.data(), lse.data(), n,
-                                     heads, group, scale, causal) != KILN_SUCCESS) {
+    if (family.launch(q.data(), k.data(), v.data(), o.data(), lse.data(), n, heads, group, scale,
+                      causal) != KILN_SUCCESS) {
       std::fprintf(stderr, "launch failed: %s\n", kiln_host_last_error());
       return 1;
     }
     auto want = example::attentionReference(q, k, v, n, heads, group, causal, D, scale);
     char what[128];
-    std::snprintf(what, sizeof what, "attention family n=%d heads=%d group=%d%s", n, heads, group,
+    std::snprintf(what, sizeof what, "%s n=%d heads=%d group=%d%s", family.name, n, heads, group,
                   causal ? " causal" : "");
     ok &= example::checkClose(what, example::fromBF16(o), want.o, 8e-3);
-    std::snprintf(what, sizeof what, "attention family lse n=%d heads=%d group=%d%s", n, heads,
+    std::snprintf(what, sizeof what, "%s lse n=%d heads=%d group=%d%s", family.name, n, heads,
                   group, causal ? " causal" : "");
     ok &= example::checkClose(what, lse, want.lse, 1e-5);
-    if (n > 256)
+    if (n > 256 || D != 64)
       continue;
     std::vector<uint16_t> o1(qCount, 0x7fc1);
     std::vector<float> lse1((size_t)heads * n, NAN);
