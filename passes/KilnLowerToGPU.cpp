@@ -2823,6 +2823,11 @@ private:
       return kernel.emitError("warp_specialize needs whole warpgroups of consumers (num_threads "
                               "a multiple of 128), got ")
              << threads;
+    // The producer's register hand-over (setmaxnreg) is sized for one program per SM.
+    if (auto programs = kernel.getMinProgramsPerSm(); programs && *programs > 1)
+      return kernel.emitError("warp_specialize runs one program per multiprocessor; "
+                              "min_programs_per_sm = ")
+             << *programs << " asks for more";
     SetVector<Value> roots;
     for (Operation &op : entry) {
       auto loop = dyn_cast<scf::ForOp>(&op);

@@ -1344,7 +1344,9 @@ struct KilnStreamFusionPass : mlir::kiln::impl::KilnStreamFusionBase<KilnStreamF
         continue;
       if (!func.getNumStages())
         func.setNumStages(s.stages);
-      if (s.forced && !func.getMinProgramsPerSm())
+      // The model's occupancy assumes no producer warpgroup: a kernel that asks for one
+      // keeps one program per multiprocessor.
+      if (s.forced && !func.getMinProgramsPerSm() && !func.getWarpSpecialize())
         func.setMinProgramsPerSm(s.programsPerSM);
       if (s.warpSpecialized)
         func.setWarpSpecialize(true);

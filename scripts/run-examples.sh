@@ -5,7 +5,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/build.sh"
-for example in vadd_host softmax_host matmul_host linear_host attention_host attention_family_host; do
+for example in vadd_host softmax_host matmul_host linear_host attention_host attention_family_host \
+               attention_varlen_host; do
   echo "== $example (host)"
   "$root/build/examples/$example"
 done

@@ -19,3 +19,10 @@ kiln.func @threads(%x: !kiln.ptr<f32>) attributes {warp_specialize, num_threads 
 kiln.func @both(%x: !kiln.ptr<f32>) attributes {warp_specialize, cluster = 2} {
   kiln.return
 }
+
+// -----
+
+// expected-error @+1 {{warp_specialize runs one program per multiprocessor; min_programs_per_sm = 3 asks for more}}
+kiln.func @occupancy(%x: !kiln.ptr<f32>) attributes {warp_specialize, min_programs_per_sm = 3} {
+  kiln.return
+}
