@@ -37,16 +37,10 @@ int main(int argc, char **argv) {
     const int D = family.d;
     int kvHeads = heads / group;
     size_t qCount = (size_t)heads * n * D, kvCount = (size_t)kvHeads * n * D;
-    auto qf = example::randomFloats(qCount, 41), kf = example::randomFloats(kvCount, 42),
-         vf = example::randomFloats(kvCount, 43);
-    std::vector<uint16_t> q(qCount), k(kvCount), v(kvCount), o(qCount, 0x7fc1);
+    auto q = example::randomBF16(qCount, 41), k = example::randomBF16(kvCount, 42),
+         v = example::randomBF16(kvCount, 43);
+    std::vector<uint16_t> o(qCount, 0x7fc1);
     std::vector<float> lse((size_t)heads * n, NAN);
-    for (size_t i = 0; i < qCount; ++i)
-      q[i] = example::toBF16(qf[i]);
-    for (size_t i = 0; i < kvCount; ++i) {
-      k[i] = example::toBF16(kf[i]);
-      v[i] = example::toBF16(vf[i]);
-    }
     float scale = 1.0f / std::sqrt((float)D);
     if (family.launch(q.data(), k.data(), v.data(), o.data(), lse.data(), n, heads, group, scale,
                       causal) != KILN_SUCCESS) {

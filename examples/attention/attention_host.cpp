@@ -19,14 +19,9 @@ int main(int argc, char **argv) {
   bool ok = true;
   for (auto [n, heads] : cases) {
     size_t count = (size_t)heads * n * D;
-    auto qf = example::randomFloats(count, 31), kf = example::randomFloats(count, 32),
-         vf = example::randomFloats(count, 33);
-    std::vector<uint16_t> q(count), k(count), v(count), o(count, 0x7fc1);
-    for (size_t i = 0; i < count; ++i) {
-      q[i] = example::toBF16(qf[i]);
-      k[i] = example::toBF16(kf[i]);
-      v[i] = example::toBF16(vf[i]);
-    }
+    auto q = example::randomBF16(count, 31), k = example::randomBF16(count, 32),
+         v = example::randomBF16(count, 33);
+    std::vector<uint16_t> o(count, 0x7fc1);
     float scale = 1.0f / std::sqrt((float)D);
     if (kiln_attention_launch(q.data(), k.data(), v.data(), o.data(), n, heads, scale) !=
         KILN_SUCCESS) {

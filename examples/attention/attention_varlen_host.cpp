@@ -40,16 +40,10 @@ bool run(const Batch &b) {
   }
   int total = cu.back();
   size_t qCount = (size_t)total * b.heads * D, kvCount = (size_t)total * kvHeads * D;
-  auto qf = example::randomFloats(qCount, 51), kf = example::randomFloats(kvCount, 52),
-       vf = example::randomFloats(kvCount, 53);
-  std::vector<uint16_t> q(qCount), k(kvCount), v(kvCount), o(qCount, 0x7fc1);
+  auto q = example::randomBF16(qCount, 51), k = example::randomBF16(kvCount, 52),
+       v = example::randomBF16(kvCount, 53);
+  std::vector<uint16_t> o(qCount, 0x7fc1);
   std::vector<float> lse((size_t)b.heads * total, NAN);
-  for (size_t i = 0; i < qCount; ++i)
-    q[i] = example::toBF16(qf[i]);
-  for (size_t i = 0; i < kvCount; ++i) {
-    k[i] = example::toBF16(kf[i]);
-    v[i] = example::toBF16(vf[i]);
-  }
   float scale = 1.0f / std::sqrt((float)D);
   if (kiln_attention_varlen_launch(q.data(), k.data(), v.data(), o.data(), lse.data(), cu.data(),
                                    total, maxN, batch, b.heads, b.group, scale,

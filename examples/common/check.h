@@ -38,6 +38,15 @@ inline float fromBF16(uint16_t b) {
   return f;
 }
 
+/// n random bf16 values in [-1, 1) (as bits).
+inline std::vector<uint16_t> randomBF16(size_t n, uint32_t seed) {
+  std::vector<uint16_t> out(n);
+  std::vector<float> f = randomFloats(n, seed);
+  for (size_t i = 0; i < n; ++i)
+    out[i] = toBF16(f[i]);
+  return out;
+}
+
 /// A NaN pattern written into outputs before a run, so unwritten elements show.
 inline float poison() { return std::nanf("0x7a"); }
 
