@@ -165,7 +165,7 @@ public:
     threadId = b.create<arith::IndexCastOp>(loc, b.getI32Type(), tid);
     spreadId = threadId;
     if (cluster > 1) {
-      clusterRank = b.create<NVVM::ClusterId>(loc, b.getI32Type());
+      Value clusterRank = b.create<NVVM::ClusterId>(loc, b.getI32Type());
       spreadId = b.create<arith::AddIOp>(
           loc, b.create<arith::MulIOp>(loc, clusterRank, cst(loc, threads)), threadId);
     }
@@ -184,19 +184,19 @@ private:
   // warpgroup) run only the kernel's top-level pipelined loops' copies: per stage a
   // `full` mbarrier (TMA bytes landed) and an `empty` one (every consumer thread done
   // reading). Both sides carry (stage, phase) from loop to loop, so consecutive loops
-  // (a causal kernel's unmasked and masked key loops) share one pipeline. The scalars
-  // the producer needs (loop bounds, descriptors, copy offsets) must not depend on
-  // tiles; they are computed once before the two sides part.
+  // (a causal kernel's unmasked and masked key loops) share one pipeline. The consumers
+  // compute what the producer needs (loop bounds, descriptors, copy offsets) and post
+  // it in a shared mailbox before their first pipelined loop.
   bool warpSpecialized = false;
-  /// Lowering the producer's side: threadId counts from its first thread.
-  bool producerSide = false, consumerSide = false;
-  static constexpr int64_t kProducerThreads = 128;
+  /// Lowering the consumers' side: barriers name the consumers only.
+  bool consumerSide = false;
+  static constexpr int64_t kProducerThreads = ::kiln::schedule::kProducerThreads;
   DenseMap<Operation *, SmallVector<LoadOp>> wsLoads;
   DenseMap<Operation *, SetVector<Operation *>> wsSlices;
   SmallVector<scf::ForOp> wsLoops;
-  /// Values the consumers post for the producer (mailboxSlots 8-byte slots).
+  /// Values the consumers post for the producer, one 8-byte slot per scalar (a
+  /// descriptor's base, sizes and strides each take one).
   SmallVector<Value> mailboxValues;
-  int64_t mailboxSlots = 0;
   Value mailbox;
   SmallVector<SharedTile> wsBuffers;
   Value fullBarriers, emptyBarriers, wsTmaOk;
@@ -213,9 +213,8 @@ private:
   LayoutAssignment layouts;
   OpBuilder b;
   Value threadId;
-  /// This thread's index among the program's threads (threadId without a cluster), and
-  /// its block's rank in the cluster.
-  Value spreadId, clusterRank;
+  /// This thread's index among the program's threads (threadId without a cluster).
+  Value spreadId;
   /// A cluster barrier arrived at after the last exchange, not yet waited for: blocks
   /// may still read this block's partials until it completes.
   bool clusterArrivePending = false;
@@ -1118,12 +1117,9 @@ private:
     if (cluster > 1) {
       if (ReduceOp sum = normalizerSum(op)) {
         // Softmax's maximum stays local; the sum's exchange settles both (below).
-        Value ninf = b.create<arith::ConstantOp>(
-            loc, b.getFloatAttr(elem, -std::numeric_limits<double>::infinity()));
-        Value empty = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, acc, ninf);
         localMax[sum] = acc;
         // A block whose elements are all -inf subtracts 0: exp(-inf - -inf) would be NaN.
-        acc = b.create<arith::SelectOp>(loc, empty, zeroOf(b, loc, elem), acc);
+        acc = b.create<arith::SelectOp>(loc, isNegInf(loc, acc), zeroOf(b, loc, elem), acc);
       } else if (auto it = localMax.find(op); it != localMax.end()) {
         acc = combineNormalizer(loc, op, it->second, acc);
       } else {
@@ -1139,24 +1135,39 @@ private:
   /// reads the others' through distributed shared memory.
   Value combineOverCluster(Location loc, Operation *op, Value partial,
                            function_ref<Value(Value, Value)> combine) {
-    Type elem = partial.getType();
-    // Its own slot: a later exchange may write while slow blocks still read this one.
-    Value slot = persistentAlloc(loc, 4, 4);
+    Value total;
+    for (ArrayRef<Value> rank : exchangeOverCluster(loc, op, partial))
+      total = total ? combine(total, rank[0]) : rank[0];
+    return total;
+  }
+  /// `values` (32-bit, the same in every thread) of every block of the cluster, by
+  /// rank: thread 0 publishes this block's in a shared slot of the exchange's own (a
+  /// later exchange may write while slow blocks still read this one), the cluster meets
+  /// at a barrier, and every thread reads the slots through distributed shared memory.
+  SmallVector<SmallVector<Value>> exchangeOverCluster(Location loc, Operation *op,
+                                                      ValueRange values) {
+    Value slot = persistentAlloc(loc, 4 * values.size(), 8);
     Value zero = cst(loc, 0);
     Value first = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, threadId, zero);
-    whenTrue(b, loc, first, [&](OpBuilder &bb, Location l) { storeShared(bb, l, slot, zero, partial); });
+    whenTrue(b, loc, first, [&](OpBuilder &bb, Location l) {
+      for (auto [i, v] : llvm::enumerate(values))
+        storeShared(bb, l, slot, cst(l, i), v);
+    });
     finishClusterExchange(loc);
-    b.create<NVVM::ClusterArriveOp>(loc, b.getUnitAttr()); // release: the partial
+    b.create<NVVM::ClusterArriveOp>(loc, b.getUnitAttr()); // release: the partials
     b.create<NVVM::ClusterWaitOp>(loc, b.getUnitAttr());   // acquire: everyone's
     auto clusterPtr = LLVM::LLVMPointerType::get(b.getContext(), 7);
-    Value total;
+    SmallVector<SmallVector<Value>> out(cluster);
     for (int64_t r = 0; r < cluster; ++r) {
       Value remote = b.create<NVVM::MapaOp>(loc, clusterPtr, slot, cst(loc, r));
-      Value v = b.create<LLVM::LoadOp>(loc, elem, remote);
-      total = r == 0 ? v : combine(total, v);
+      for (auto [i, v] : llvm::enumerate(values)) {
+        Value at = b.create<LLVM::GEPOp>(loc, clusterPtr, v.getType(), remote,
+                                         ArrayRef<LLVM::GEPArg>{(int32_t)i});
+        out[r].push_back(b.create<LLVM::LoadOp>(loc, v.getType(), at));
+      }
     }
     releaseSlot(loc, op);
-    return total;
+    return out;
   }
   /// After reading the cluster's slots: no block may reuse or give up its slot while
   /// others read it. At the top level the wait can come later (at the next exchange or
@@ -1203,48 +1214,33 @@ private:
   /// normalizerSum); rescales the exponentials' registers to the row's maximum.
   Value combineNormalizer(Location loc, ReduceOp sum, Value mb, Value sb) {
     Type elem = sb.getType();
-    Value slot = persistentAlloc(loc, 8, 8);
-    Value zero = cst(loc, 0), one = cst(loc, 1);
-    Value first = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, threadId, zero);
-    whenTrue(b, loc, first, [&](OpBuilder &bb, Location l) {
-      storeShared(bb, l, slot, zero, mb);
-      storeShared(bb, l, slot, one, sb);
-    });
-    finishClusterExchange(loc);
-    b.create<NVVM::ClusterArriveOp>(loc, b.getUnitAttr());
-    b.create<NVVM::ClusterWaitOp>(loc, b.getUnitAttr());
-    auto clusterPtr = LLVM::LLVMPointerType::get(b.getContext(), 7);
-    SmallVector<Value> ms, ss;
-    for (int64_t r = 0; r < cluster; ++r) {
-      Value remote = b.create<NVVM::MapaOp>(loc, clusterPtr, slot, cst(loc, r));
-      ms.push_back(b.create<LLVM::LoadOp>(loc, elem, remote));
-      Value second = b.create<LLVM::GEPOp>(loc, clusterPtr, elem, remote, ArrayRef<LLVM::GEPArg>{1});
-      ss.push_back(b.create<LLVM::LoadOp>(loc, elem, second));
-    }
-    releaseSlot(loc, sum);
+    SmallVector<SmallVector<Value>> ranks = exchangeOverCluster(loc, sum, {mb, sb});
     math::ExpOp exp = normalizerExp[sum];
     auto expOf = [&](Value x) { return b.create<math::ExpOp>(loc, x, exp.getFastmath()).getResult(); };
-    Value rowMax = ms[0];
+    Value rowMax = ranks[0][0];
     for (int64_t r = 1; r < cluster; ++r)
-      rowMax = b.create<arith::MaximumFOp>(loc, rowMax, ms[r]);
+      rowMax = b.create<arith::MaximumFOp>(loc, rowMax, ranks[r][0]);
     // Blocks of only -inf hold s_b = 0 and add exp(-inf) * 0 = 0, in rank order.
     Value total;
-    for (int64_t r = 0; r < cluster; ++r) {
+    for (ArrayRef<Value> rank : ranks) {
       Value term = b.create<arith::MulFOp>(
-          loc, ss[r], expOf(b.create<arith::SubFOp>(loc, ms[r], rowMax)));
-      total = r == 0 ? term : b.create<arith::AddFOp>(loc, total, term);
+          loc, rank[1], expOf(b.create<arith::SubFOp>(loc, rank[0], rowMax)));
+      total = total ? b.create<arith::AddFOp>(loc, total, term).getResult() : term;
     }
     // This block's exponentials were taken against m_b (0 when all -inf: they are 0).
-    Value ninf = b.create<arith::ConstantOp>(
-        loc, b.getFloatAttr(elem, -std::numeric_limits<double>::infinity()));
-    Value empty = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, mb, ninf);
     Value scale = b.create<arith::SelectOp>(
-        loc, empty, zeroOf(b, loc, elem), expOf(b.create<arith::SubFOp>(loc, mb, rowMax)));
+        loc, isNegInf(loc, mb), zeroOf(b, loc, elem),
+        expOf(b.create<arith::SubFOp>(loc, mb, rowMax)));
     for (Value &v : tiles[exp.getResult()])
       v = b.create<arith::MulFOp>(loc, v, scale);
     return total;
   }
 
+  Value isNegInf(Location loc, Value x) {
+    Value ninf = b.create<arith::ConstantOp>(
+        loc, b.getFloatAttr(x.getType(), -std::numeric_limits<double>::infinity()));
+    return b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, x, ninf);
+  }
   /// Completes the cluster barrier the last exchange arrived at.
   void finishClusterExchange(Location loc) {
     if (!clusterArrivePending)
@@ -2674,7 +2670,12 @@ private:
                                         layouts.layoutOf(load).warpgroup, kMajorOperand(load)));
     fullBarriers = persistentAlloc(loc, 8 * stages, 8);
     emptyBarriers = persistentAlloc(loc, 8 * stages, 8);
-    mailbox = persistentAlloc(loc, 8 * std::max<int64_t>(1, mailboxSlots), 8);
+    int64_t slots = 0;
+    for (Value v : mailboxValues) {
+      auto desc = dyn_cast<DescType>(v.getType());
+      slots += desc ? 1 + 2 * desc.getRank() : 1;
+    }
+    mailbox = persistentAlloc(loc, 8 * std::max<int64_t>(1, slots), 8);
     Value tid = threadId;
     int64_t consumers = threads;
     Value producer = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::uge, tid, cst(loc, consumers));
@@ -2688,7 +2689,6 @@ private:
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPoint(sides.thenBlock()->getTerminator());
-      producerSide = true;
       if (moveRegisters)
         asmVoid(loc, "setmaxnreg.dec.sync.aligned.u32 " + std::to_string(kProducerRegisters) + ";", "", {});
       threadId = b.create<arith::SubIOp>(loc, tid, cst(loc, consumers));
@@ -2721,7 +2721,6 @@ private:
       wsPhase = cst(loc, 0);
       for (scf::ForOp loop : wsLoops)
         produce(loop);
-      producerSide = false;
       threadId = tid;
       threads = consumers;
     }
@@ -2895,8 +2894,6 @@ private:
         return def->emitOpError("feeds a pipelined loop's copies but comes after the first "
                                 "pipelined loop; warp_specialize's producer needs it before");
       mailboxValues.push_back(v);
-      auto desc = dyn_cast<DescType>(v.getType());
-      mailboxSlots += desc ? 1 + 2 * desc.getRank() : 1;
     }
     return success();
   }
@@ -3413,7 +3410,7 @@ struct KilnLowerToGPUPass : mlir::kiln::impl::KilnLowerToGPUBase<KilnLowerToGPUP
         func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), UnitAttr::get(ctx));
         // A producer warpgroup runs beside the program's threads (sm_90a; others ignore it).
         bool ws = kernel.getWarpSpecialize() && mma == "nvidia-wgmma";
-        int32_t launched = blockThreads + (ws ? 128 : 0);
+        int32_t launched = blockThreads + (ws ? ::kiln::schedule::kProducerThreads : 0);
         func.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr({launched, 1, 1}));
         // ptxas fits the registers so that this many programs share a multiprocessor.
         if (auto programs = kernel.getMinProgramsPerSm(); programs && nvidia)

@@ -42,26 +42,34 @@ done
 # multiprocessor (per-SM "3!"), the kernel asks for it (min_programs_per_sm; suffix _p3)
 # and must not spill.
 schedule=${KILN_SCHEDULE:-$root/build/bin/kiln-schedule}
+# attention NAME T D BM BN THREADS STAGES [sed expressions...]: instantiates the template
+# and compiles it (spill-free when the extra edits ask for an occupancy or a producer).
+attention() {
+  local name=$1 t=$2 d=$3 bm=$4 bn=$5 threads=$6 stages=$7
+  shift 7
+  local strict=()
+  [ $# -gt 0 ] && strict=(--Werror-spills)
+  sed -e "s/@NAME@/$name/g" -e "s/@T@/$t/g" -e "s/@D@/$d/g" -e "s/@BM@/$bm/g" \
+      -e "s/@BN@/$bn/g" -e "s/@THREADS@/$threads/g" -e "s/@STAGES@/$stages/g" \
+      "$@" "$root/bench/nvidia/kernels/attention.mlir.in" >"$gen/$name.mlir"
+  "$kilnc" "$gen/$name.mlir" --target="$chip" -o "$out" "${strict[@]}"
+}
 for d in 64 128; do
   "$schedule" attention --chip "$chip" --heads 64 --n 4096 --d "$d" --top 3 --per-block |
     awk '$1 ~ /^[0-9]+x[0-9]+$/ { split($1, b, "x"); print b[1], b[2], $3, $2, $6, ++rank }' |
     while read -r bm bn threads stages programs rank; do
       for t in bf16 f16; do
         name=attention_d${d}_${bm}x${bn}_s${stages}
-        occupancy=() strict=()
+        occupancy=()
         if [ "${programs%!}" != "$programs" ]; then
           name+=_p${programs%!}
           occupancy=(-e "s/num_stages = /min_programs_per_sm = ${programs%!} : i64, num_stages = /")
-          strict=(--Werror-spills)
         fi
         if [ "$t" = f16 ]; then
           [ "$rank" = 1 ] || continue
           name=${name}_f16
         fi
-        sed -e "s/@NAME@/$name/g" -e "s/@T@/$t/g" -e "s/@D@/$d/g" -e "s/@BM@/$bm/g" \
-            -e "s/@BN@/$bn/g" -e "s/@THREADS@/$threads/g" -e "s/@STAGES@/$stages/g" \
-            "${occupancy[@]}" "$root/bench/nvidia/kernels/attention.mlir.in" >"$gen/$name.mlir"
-        "$kilnc" "$gen/$name.mlir" --target="$chip" -o "$out" "${strict[@]}"
+        attention "$name" "$t" "$d" "$bm" "$bn" "$threads" "$stages" "${occupancy[@]}"
       done
     done
 done
@@ -74,11 +82,8 @@ done
 if [ "$chip" = sm_90a ]; then
   for stages in 2 3; do
     name=attention_d128_128x128_s${stages}_ws
-    sed -e "s/@NAME@/$name/g" -e "s/@T@/bf16/g" -e "s/@D@/128/g" -e "s/@BM@/128/g" \
-        -e "s/@BN@/128/g" -e "s/@THREADS@/256/g" -e "s/@STAGES@/$stages/g" \
-        -e "s/    attributes {grid/    attributes {warp_specialize, grid/" \
-        "$root/bench/nvidia/kernels/attention.mlir.in" >"$gen/$name.mlir"
+    attention "$name" bf16 128 128 128 256 "$stages" \
+      -e "s/    attributes {grid/    attributes {warp_specialize, grid/"
     grep -q warp_specialize "$gen/$name.mlir"
-    "$kilnc" "$gen/$name.mlir" --target="$chip" -o "$out" --Werror-spills
   done
 fi

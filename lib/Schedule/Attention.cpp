@@ -25,9 +25,9 @@ int64_t registerBudget(int64_t registers, int64_t threads) {
 }
 
 int64_t consumerRegisters(int64_t consumers) {
-  const int64_t producers = 128;
-  int64_t launch = 65536 / (consumers + producers) / 8 * 8;
-  return std::min<int64_t>(255, launch + producers * (launch - kProducerRegisters) / consumers / 8 * 8);
+  int64_t launch = 65536 / (consumers + kProducerThreads) / 8 * 8;
+  return std::min<int64_t>(
+      255, launch + kProducerThreads * (launch - kProducerRegisters) / consumers / 8 * 8);
 }
 
 /// Registers ptxas may be asked to save below the estimate to fit one more program, and

@@ -41,7 +41,7 @@ int64_t registerBudget(int64_t registers, int64_t threads);
 /// keeps, and what each of `consumers` threads gets when it takes what the producer gave
 /// back from the launch share of consumers + 128 threads (setmaxnreg draws on nothing
 /// else).
-constexpr int64_t kProducerRegisters = 56;
+constexpr int64_t kProducerThreads = 128, kProducerRegisters = 56;
 int64_t consumerRegisters(int64_t consumers);
 
 /// sm_90a (H100 SXM) or sm_80 (A100); nullopt for others.
