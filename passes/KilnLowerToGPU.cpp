@@ -145,8 +145,9 @@ const ::kiln::layout::MmaAtom &matrixAtom(int64_t atom) {
 class KernelLowering {
 public:
   KernelLowering(gpu::GPUFuncOp func, FuncOp kernel, const DistributionTarget &target,
-                 int64_t stages, bool dynamicShared, bool useTma, bool warpSpecialize = false)
-      : warpSpecialized(warpSpecialize), func(func), threads(target.threads),
+                 int64_t stages, bool dynamicShared, bool useTma, bool warpSpecialize = false,
+                 bool pingPong = false)
+      : warpSpecialized(warpSpecialize), pingPong(pingPong), func(func), threads(target.threads),
         spread(target.threads * target.cluster),
         cluster(target.cluster), warpSize(target.warpSize), target(target),
         stages(stages), dynamicShared(dynamicShared), useTma(useTma), layouts(kernel, target),
@@ -202,6 +203,10 @@ private:
   Value fullBarriers, emptyBarriers, wsTmaOk;
   /// Where the next pipelined loop starts: its stage and that stage's phase.
   Value wsStage, wsPhase;
+  /// Consumer warpgroups take turns at issuing MMAs in pipelined loops with two or more
+  /// dots (see takeTurns); `turns` while lowering such a loop's body.
+  bool pingPong = false, turns = false;
+  static constexpr int64_t kFirstTurnBarrier = 5;
 
   gpu::GPUFuncOp func;
   /// Threads of one block; of the whole program (`cluster` blocks); blocks per program.
@@ -1846,13 +1851,16 @@ private:
   /// A wgmma matrix descriptor (PTX ISA "Matrix Descriptor Format") for the tile at
   /// `start` (shared address), with 128-byte swizzling: bits 0-13 start >> 4, 16-29 the
   /// leading byte offset >> 4, 32-45 the stride byte offset >> 4, 62-63 swizzle mode 1.
-  Value wgmmaDescriptor(Location loc, Value start, int64_t leadingBytes, int64_t strideBytes) {
-    Type i64 = b.getI64Type();
-    Value addr = b.create<LLVM::PtrToIntOp>(loc, i64, start);
+  /// This is the low word; wgmmaDescriptorHigh the high one.
+  Value wgmmaDescriptor(Location loc, Value start, int64_t leadingBytes) {
+    Value addr = b.create<LLVM::PtrToIntOp>(loc, b.getI32Type(), start);
     Value field = b.create<arith::ShRUIOp>(
-        loc, b.create<arith::AndIOp>(loc, addr, i64Const(b, loc, 0x3FFFF)), i64Const(b, loc, 4));
-    int64_t fixed = ((leadingBytes >> 4) << 16) | ((strideBytes >> 4) << 32) | (int64_t(1) << 62);
-    return b.create<arith::OrIOp>(loc, field, i64Const(b, loc, fixed));
+        loc, b.create<arith::AndIOp>(loc, addr, cst(loc, 0x3FFFF)), cst(loc, 4));
+    return b.create<arith::OrIOp>(loc, field, cst(loc, (leadingBytes >> 4) << 16));
+  }
+  /// The descriptor's high word: the stride and the 128-byte swizzle mode.
+  static int64_t wgmmaDescriptorHigh(int64_t strideBytes) {
+    return (strideBytes >> 4) | (int64_t(1) << 30);
   }
 
   /// What one warpgroup-MMA dot reads: A as packed bf16/f16 pairs (an A already in this
@@ -1915,7 +1923,11 @@ private:
     WgmmaOperands in = wgmmaOperands(op, layout);
     Dist d{cast<RankedTensorType>(op.getType()), layout};
     SmallVector<Value> acc = llvm::to_vector(regs(op.getAcc(), d));
+    if (turns)
+      turnBarrier(op.getLoc(), "barrier.sync", 0);
     tiles[op] = issueWgmma(op, in, acc, wgmmaAccumulate.lookup(op));
+    if (turns)
+      turnBarrier(op.getLoc(), "barrier.arrive", 1);
     if (deferWgmmaWait) {
       b.create<NVVM::WgmmaWaitGroupSyncOp>(op.getLoc(), 1);
       return success();
@@ -1924,6 +1936,44 @@ private:
     if (in.scratch)
       waitWgmma(op.getLoc(), op);
     return success();
+  }
+
+  /// Ping-pong (FlashAttention-3's inter-warpgroup schedule): consumer warpgroup g waits
+  /// on named barrier kFirstTurnBarrier + g before it issues a group of MMAs and passes
+  /// the turn to warpgroup g + 1 (cyclically) after committing it, so while one
+  /// warpgroup computes a softmax the tensor cores run another's products. Each barrier
+  /// counts two warpgroups: its owner's sync and the previous one's arrive. The last
+  /// warpgroup hands the first turn out before the loop and the first one takes the
+  /// last turn back after it, so arrivals and waits balance per loop. The barriers are
+  /// not `.aligned`: those hand-offs are other instructions than the loop's.
+  bool takeTurns(scf::ForOp op) {
+    int64_t dots = 0;
+    op.getBody()->walk([&](DotOp) { ++dots; });
+    return pingPong && threads >= 256 && dots >= 2;
+  }
+  /// `instr` ("barrier.sync" or "barrier.arrive") on the turn barrier of the warpgroup `ahead`
+  /// places after this one.
+  void turnBarrier(Location loc, StringRef instr, int64_t ahead) {
+    int64_t groups = threads / 128;
+    Value group = b.create<arith::DivUIOp>(loc, threadId, cst(loc, 128));
+    Value next = b.create<arith::RemUIOp>(loc, b.create<arith::AddIOp>(loc, group, cst(loc, ahead)),
+                                          cst(loc, groups));
+    Value id = b.create<arith::AddIOp>(loc, next, cst(loc, kFirstTurnBarrier));
+    asmVoid(loc, (instr + " $0, 256;").str(), "r", {id});
+  }
+  /// Before (`handOut`) or after a loop that takes turns: the last warpgroup gives the
+  /// first turn, or the first warpgroup takes back the turn left over.
+  void turnEdge(Location loc, bool handOut) {
+    int64_t groups = threads / 128;
+    Value group = b.create<arith::DivUIOp>(loc, threadId, cst(loc, 128));
+    Value mine = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, group,
+                                         cst(loc, handOut ? groups - 1 : 0));
+    whenTrue(b, loc, mine, [&](OpBuilder &bb, Location l) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
+      asmVoid(l, (handOut ? "barrier.arrive " : "barrier.sync ") + std::to_string(kFirstTurnBarrier) +
+                     ", 256;", "", {});
+    });
   }
 
   /// Issues `op`'s MMAs on `in` into `accIn` and commits them as one group; returns the
@@ -1947,8 +1997,13 @@ private:
     // the registers, since other instructions writing them would serialise the MMAs.
     std::string asmText;
     llvm::raw_string_ostream os(asmText);
-    os << "{\n.reg .pred p;\nsetp.ne.b32 p, $" << n + (aInRegisters ? 5 : 2)
-       << ", 0;\nwgmma.mma_async.sync.aligned.m64n"
+    // Descriptors come as their low words (the address moves, the rest is fixed).
+    int64_t scaleAt = n + (aInRegisters ? 5 : 2);
+    os << "{\n.reg .pred p;\n.reg .b32 hi;\n.reg .b64 da, db;\nmov.b32 hi, "
+       << wgmmaDescriptorHigh(1024) << ";\nmov.b64 db, {$" << scaleAt - 1 << ", hi};\n";
+    if (!aInRegisters)
+      os << "mov.b64 da, {$" << n << ", hi};\n";
+    os << "setp.ne.b32 p, $" << scaleAt << ", 0;\nwgmma.mma_async.sync.aligned.m64n"
        << N << "k16.f32." << (bf16 ? "bf16.bf16" : "f16.f16") << " {";
     std::string constraints;
     for (int64_t i = 0; i < n; ++i) {
@@ -1958,36 +2013,39 @@ private:
     // B N-major (transposed for the MMA) unless stored K-major like A.
     // Operands after the n accumulators: A (a descriptor, or four registers), B, scale-d.
     if (aInRegisters)
-      os << "}, {$" << n << ", $" << n + 1 << ", $" << n + 2 << ", $" << n + 3 << "}, $" << n + 4
-         << ", p, 1, 1, " << (in.b.transposed ? 0 : 1) << ";\n}";
+      os << "}, {$" << n << ", $" << n + 1 << ", $" << n + 2 << ", $" << n + 3
+         << "}, db, p, 1, 1, " << (in.b.transposed ? 0 : 1) << ";\n}";
     else
-      os << "}, $" << n << ", $" << n + 1 << ", p, 1, 1, 0, " << (in.b.transposed ? 0 : 1)
-         << ";\n}";
-    constraints += aInRegisters ? "r,r,r,r,l,r" : "l,l,r";
+      os << "}, da, db, p, 1, 1, 0, " << (in.b.transposed ? 0 : 1) << ";\n}";
+    constraints += aInRegisters ? "r,r,r,r,r,r" : "r,r,r";
     for (int64_t i = 0; i < n; ++i)
       constraints += "," + std::to_string(i);
     Value scaleD = accumulate
                        ? b.create<arith::ExtUIOp>(loc, b.getI32Type(), accumulate).getResult()
                        : cst(loc, 1);
+    // A (and K-major B): 8-row groups 1024 bytes apart. N-major B: 8-row (k) groups
+    // 1024 bytes apart, 64-column (n) blocks K * 128 bytes apart. Each K step's
+    // descriptor is the first one plus its byte offset / 16: the address field cannot
+    // carry out within shared memory, and one add per step is all ptxas has to issue
+    // between the MMAs.
+    Value bDesc0 = wgmmaDescriptor(loc, in.b.base, in.b.transposed ? 16 : K * 128);
+    Value aDesc0;
+    if (!aInRegisters)
+      aDesc0 = wgmmaDescriptor(
+          loc, b.create<LLVM::GEPOp>(loc, sharedPtrType(), b.getI8Type(), in.a.base, ValueRange{rowBytes}),
+          16);
+    auto advance = [&](Value desc, int64_t bytes) -> Value {
+      return bytes ? b.create<arith::AddIOp>(loc, desc, cst(loc, bytes >> 4)).getResult() : desc;
+    };
     b.create<NVVM::WgmmaFenceAlignedOp>(loc);
     for (int64_t kk = 0; kk < K; kk += 16) {
       int64_t bBytes = in.b.transposed ? ((kk / 64) * N * 64 + kk % 64) * 2 : kk * 128;
-      Value bStart = b.create<LLVM::GEPOp>(loc, sharedPtrType(), b.getI8Type(), in.b.base,
-                                           ArrayRef<LLVM::GEPArg>{(int32_t)bBytes});
-      // A (and K-major B): 8-row groups 1024 bytes apart. N-major B: 8-row (k) groups
-      // 1024 bytes apart, 64-column (n) blocks K * 128 bytes apart.
-      Value bDesc = in.b.transposed ? wgmmaDescriptor(loc, bStart, 16, 1024)
-                                    : wgmmaDescriptor(loc, bStart, K * 128, 1024);
+      Value bDesc = advance(bDesc0, bBytes);
       SmallVector<Value> operands;
-      if (aInRegisters) {
+      if (aInRegisters)
         llvm::append_range(operands, ArrayRef<Value>(in.aPacked).slice(kk / 4, 4));
-      } else {
-        int64_t aBytes = ((kk / 64) * M * 64 + kk % 64) * 2;
-        Value aStart = b.create<LLVM::GEPOp>(
-            loc, sharedPtrType(), b.getI8Type(), in.a.base,
-            ValueRange{b.create<arith::AddIOp>(loc, rowBytes, cst(loc, aBytes))});
-        operands.push_back(wgmmaDescriptor(loc, aStart, 16, 1024));
-      }
+      else
+        operands.push_back(advance(aDesc0, ((kk / 64) * M * 64 + kk % 64) * 2));
       operands.push_back(bDesc);
       operands.push_back(scaleD);
       llvm::append_range(operands, acc);
@@ -2694,7 +2752,7 @@ private:
       threadId = b.create<arith::SubIOp>(loc, tid, cst(loc, consumers));
       threads = kProducerThreads;
       // The consumers computed what the copies need; take it from the mailbox.
-      asmVoid(loc, "bar.sync 3, " + std::to_string(consumers + kProducerThreads) + ";", "", {});
+      asmVoid(loc, "barrier.sync 3, " + std::to_string(consumers + kProducerThreads) + ";", "", {});
       readMailbox(loc);
       wsTmaOk = allTmaUsable(loc);
       for (scf::ForOp loop : wsLoops)
@@ -2716,7 +2774,7 @@ private:
       // The stages' mbarriers are ready: the other producer threads (named barrier 2)
       // and the consumers may wait on them.
       asmVoid(loc, "bar.sync 2, " + std::to_string(kProducerThreads) + ";", "", {});
-      asmVoid(loc, "bar.sync 4, " + std::to_string(consumers + kProducerThreads) + ";", "", {});
+      asmVoid(loc, "barrier.sync 4, " + std::to_string(consumers + kProducerThreads) + ";", "", {});
       wsStage = cst(loc, 0);
       wsPhase = cst(loc, 0);
       for (scf::ForOp loop : wsLoops)
@@ -2750,8 +2808,9 @@ private:
 
   /// Consumers, before their first pipelined loop: thread 0 posts the values the
   /// producer needs, then all meet the producer (named barrier 3) and again once it has
-  /// set up the stages' mbarriers (named barrier 4). Both are full barriers (bar.sync on
-  /// both sides), whose memory ordering PTX states; the producer is there long before.
+  /// set up the stages' mbarriers (named barrier 4). Both are full barriers (barrier.sync
+  /// on both sides), whose memory ordering PTX states; the producer is there long before.
+  /// Not `.aligned` (bar.sync): the two sides reach them from different instructions.
   void postMailbox(Location loc) {
     Value zero = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, threadId, cst(loc, 0));
     whenTrue(b, loc, zero, [&](OpBuilder &bb, Location l) {
@@ -2761,8 +2820,8 @@ private:
         b.create<LLVM::StoreOp>(l, v, slot);
     });
     int64_t all = threads + kProducerThreads;
-    asmVoid(loc, "bar.sync 3, " + std::to_string(all) + ";", "", {});
-    asmVoid(loc, "bar.sync 4, " + std::to_string(all) + ";", "", {});
+    asmVoid(loc, "barrier.sync 3, " + std::to_string(all) + ";", "", {});
+    asmVoid(loc, "barrier.sync 4, " + std::to_string(all) + ";", "", {});
   }
   /// The producer's copy of the posted values.
   void readMailbox(Location loc) {
@@ -2961,6 +3020,9 @@ private:
       postMailbox(loc);
       wsTmaOk = allTmaUsable(loc);
     }
+    bool loopTurns = ws && takeTurns(op);
+    if (loopTurns)
+      turnEdge(loc, /*handOut=*/true);
     int64_t arenaMark = persistentBytes;
     SmallVector<SharedTile> buffers;
     bool overlapMma = !ahead.empty() && stages >= 3 && carriedWgmmaOnly(op);
@@ -3100,12 +3162,14 @@ private:
     }
     for (DotOp dot : zeroedDots)
       wgmmaAccumulate[dot] = loop.getRegionIterArgs()[accumulateAt];
-    bool outerDefer = deferWgmmaWait;
+    bool outerDefer = deferWgmmaWait, outerTurns = turns;
     deferWgmmaWait = overlapMma;
+    turns = loopTurns;
     for (Operation &inner : op.getBody()->without_terminator())
       if (failed(lowerOp(&inner)))
         return failure();
     deferWgmmaWait = outerDefer;
+    turns = outerTurns;
     beginOp();
     waitWgmma(loc);
     auto yield = cast<scf::YieldOp>(op.getBody()->getTerminator());
@@ -3196,6 +3260,8 @@ private:
       }
       b.setInsertionPointAfter(runs);
     }
+    if (loopTurns)
+      turnEdge(loc, /*handOut=*/false);
     unflatten(op.getResults(), results);
     for (DotOp dot : zeroedDots)
       wgmmaAccumulate.erase(dot);
@@ -3421,7 +3487,7 @@ struct KilnLowerToGPUPass : mlir::kiln::impl::KilnLowerToGPUBase<KilnLowerToGPUP
                         b.getDenseI32ArrayAttr({(int32_t)target.cluster, 1, 1}));
           func->setAttr(kClusterAttr, b.getI64IntegerAttr(target.cluster));
         }
-        KernelLowering lowering(func, kernel, target, depth, dynamicShared, tma, ws);
+        KernelLowering lowering(func, kernel, target, depth, dynamicShared, tma, ws, pingPong);
         if (failed(lowering.lower(kernel)))
           return signalPassFailure();
         int64_t shared = sharedMemoryBytes(func);

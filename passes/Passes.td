@@ -160,6 +160,10 @@ def KilnLowerToGPU : Pass<"kiln-lower-to-gpu", "::mlir::ModuleOp"> {
     Option<"tma", "tma", "bool", "true",
            "with nvidia-wgmma: pipelined operand tiles come by TMA (tensor maps built by each "
            "program in a global scratch parameter, copies completing on mbarriers)">,
+    Option<"pingPong", "ping-pong", "bool", "false",
+           "with warp_specialize: the consumer warpgroups take turns at issuing the MMAs of a "
+           "pipelined loop with two or more dots (named barriers pass the turn), so one "
+           "warpgroup's softmax overlaps another's MMAs">,
     Option<"maxCluster", "max-cluster", "int64_t", "1",
            "thread blocks a kernel's `cluster` may spread one program over (8 on sm_90a: "
            "thread-block clusters with distributed shared memory); 1 ignores `cluster`">,

@@ -17,6 +17,7 @@ loaded); 2 no CUDA device (or torch missing) -- nothing was run.
 import argparse
 import ctypes
 import datetime
+import itertools
 import json
 import math
 import os
@@ -644,6 +645,13 @@ MATMUL_CHECKS = [(1, 1, 1), (31, 33, 17), (32, 32, 32), (33, 31, 65), (97, 89, 1
 # targets (4096^3, 8192^3, and M = 16 and 1 with N = K = 8192).
 MATMUL_BASELINE_TIMED = [(4096, 4096, 4096)]
 MATMUL_TIMED = [(4096, 4096, 4096), (8192, 8192, 8192), (16, 8192, 8192), (1, 8192, 8192)]
+# Packed variable-length attention: (sequence lengths, heads, group, causal). Lengths of 1,
+# of a block and one past it, and a batch whose longest sequence leaves most programs idle.
+VARLEN_CHECKS = [([1], 1, 1, 0), ([1, 64, 65], 2, 1, 1), ([300, 7, 128], 4, 2, 0),
+                 ([300, 7, 128], 4, 2, 1), ([5, 200, 63, 1, 129], 2, 1, 1)]
+# Timed: 16 sequences of 1k-4k tokens (fixed seed), 16 heads, D 64.
+VARLEN_TIMED_SEED, VARLEN_TIMED_BATCH, VARLEN_TIMED_HEADS = 7, 16, 16
+
 SOFTMAX_CHECKS = [
     (3, 1, 1, 1.0, ""), (37, 255, 255, 1.0, ""), (33, 256, 256, 1.0, ""),
     (9, 257, 257, 1.0, ""), (17, 1000, 1000, 1.0, ""), (8, 4096, 4096, 1.0, ""),
@@ -847,6 +855,51 @@ class Checks:
                 self.checked_run(family, case + " lse", lambda l: run(spare_o, l),
                                  torch.logsumexp(s, dim=-1), torch.float32, 1e-5,
                                  scale=mags.amax(dim=-1))
+
+    def attention_varlen(self, kernel, cases, tol=8e-3, family="attention_varlen"):
+        """Packed variable-length attention (examples/attention/attention_varlen.mlir): Q, K,
+        V, O token-major [total, heads, D] (K, V with heads / group heads), cumulative
+        offsets cu_seqlens, LSE [heads, total]; each sequence against its own float64
+        attention. `cases`: (lengths, heads, group, causal)."""
+        torch = self.torch
+        d = 64
+        for lengths, heads, group, causal in cases:
+            total, batch = sum(lengths), len(lengths)
+            case = "lengths=%s heads=%d group=%d%s" % (
+                ",".join(map(str, lengths)) if batch <= 4 else "%d seqs" % batch, heads, group,
+                " causal" if causal else "")
+            q = self.randn(total * heads * d).view(total, heads, d).to(torch.bfloat16)
+            k, v = (self.randn(total * (heads // group) * d).view(total, heads // group, d)
+                    .to(torch.bfloat16) for _ in range(2))
+            ref_o = torch.empty(total, heads, d, dtype=torch.float64)
+            ref_l = torch.empty(heads, total, dtype=torch.float64)
+            mags = torch.empty(heads, total, dtype=torch.float64)
+            start = 0
+            for n in lengths:
+                qs = q[start:start + n].double().transpose(0, 1)
+                ks, vs = (t[start:start + n].double().transpose(0, 1).repeat_interleave(group, dim=0)
+                          for t in (k, v))
+                sc = qs @ ks.transpose(1, 2) / math.sqrt(d)
+                mag = qs.abs() @ ks.abs().transpose(1, 2) / math.sqrt(d)
+                if causal:
+                    hidden = torch.ones(n, n, dtype=torch.bool).triu(1)
+                    sc = sc.masked_fill(hidden, float("-inf"))
+                    mag = mag.masked_fill(hidden, 0.0)
+                ref_o[start:start + n] = (torch.softmax(sc, dim=-1) @ vs).transpose(0, 1)
+                ref_l[:, start:start + n] = torch.logsumexp(sc, dim=-1)
+                mags[:, start:start + n] = mag.amax(dim=-1)
+                start += n
+            cu = torch.tensor([0] + list(itertools.accumulate(lengths)), dtype=torch.int32,
+                              device="cuda")
+            dq, dk, dv = q.cuda(), k.cuda(), v.cuda()
+            spare_o = torch.empty(total * heads * d, dtype=torch.bfloat16, device="cuda")
+            spare_l = torch.empty(heads * total, dtype=torch.float32, device="cuda")
+            run = lambda o, l: kernel.launch(q=dq, k=dk, v=dv, o=o, lse=l, cu=cu, total=total,
+                                             max_n=max(lengths), batch=batch, heads=heads,
+                                             group=group, scale=1.0 / math.sqrt(d), causal=causal)
+            self.checked_run(family, case, lambda o: run(o, spare_l), ref_o, torch.bfloat16, tol)
+            self.checked_run(family, case + " lse", lambda l: run(spare_o, l), ref_l,
+                             torch.float32, 1e-5, scale=mags)
 
     def rowstats(self, kernel, cases, tol=1e-5):
         """Row sums and maxima, forward/reverse running sums of the first 16 columns and
@@ -1176,7 +1229,8 @@ def run_gpu(args):
             families += sorted(n for n in manifests
                                if n.startswith(base + "_") and n not in families)
     matmul_families = [f for f in families if f == "matmul" or f.startswith("matmul_")]
-    attention_families = [f for f in families if f == "attention" or f.startswith("attention_")]
+    attention_families = [f for f in families if (f == "attention" or f.startswith("attention_"))
+                          and f != "attention_varlen"]
     kernels, kernel_info = {}, {}
     for fam in families:
         meta = manifests.get(fam)
@@ -1238,6 +1292,8 @@ def run_gpu(args):
         if fam in kernels:
             checks.attention(kernels[fam], [(1, 1), (63, 2), (64, 1), (65, 3), (200, 2)],
                              family=fam)
+    if "attention_varlen" in kernels:
+        checks.attention_varlen(kernels["attention_varlen"], VARLEN_CHECKS)
     if "rowstats" in kernels:
         checks.rowstats(kernels["rowstats"], [(1, 1), (15, 17), (16, 16), (17, 33), (100, 1000)])
     n_bad = sum(not r["ok"] for r in checks.results)
@@ -1414,7 +1470,8 @@ def run_gpu(args):
                 continue
             d = attention_head_dim(f)
             if any(p["name"] == "causal" for p in kernels[f].meta["params"]):
-                shapes = [(4, 16, 4096), (1, 16, 16384)] if d == 128 else [(8, 32, 2048)]
+                shapes = {128: [(4, 16, 4096), (1, 16, 16384)],
+                          256: [(4, 16, 4096)]}.get(d, [(8, 32, 2048)])
                 runs += [(f, b * h, n, d, c) for b, h, n in shapes for c in (0, 1)]
             else:
                 runs += [(f, h, n, d, None) for h, n in [(64, 4096), (256, 2048)]]
@@ -1475,6 +1532,56 @@ def run_gpu(args):
             doc["cases"].append({"family": fam, "case": label, "ours": mine, "peers": peers})
             save()
             del q, kk_, v, o, ref
+            alive = context_alive(torch)
+
+        # Varlen: ours against cuDNN on the same sequences padded to the longest (what a
+        # caller without a varlen kernel runs; TFLOP/s count the unpadded work for both).
+        for causal in (0, 1) if "attention_varlen" in kernels and alive else ():
+            import random
+            rng = random.Random(VARLEN_TIMED_SEED)
+            lengths = [rng.randrange(1024, 4097) for _ in range(VARLEN_TIMED_BATCH)]
+            heads, d, total, batch = VARLEN_TIMED_HEADS, 64, sum(lengths), len(lengths)
+            max_n = max(lengths)
+            log("\n== attention_varlen %d sequences (%d tokens, longest %d) x %d heads, D=%d%s"
+                % (batch, total, max_n, heads, d, " causal" if causal else ""))
+            q, kk_, v = (torch.randn(total, heads, d, device="cuda").to(torch.bfloat16)
+                         for _ in range(3))
+            o = torch.empty_like(q)
+            lse = torch.empty(heads * total, dtype=torch.float32, device="cuda")
+            cu = torch.tensor([0] + list(itertools.accumulate(lengths)), dtype=torch.int32,
+                              device="cuda")
+            ref = torch.empty(total, heads, d, dtype=torch.float32, device="cuda")
+            padded = [torch.zeros(batch, heads, max_n, d, dtype=torch.bfloat16, device="cuda")
+                      for _ in range(3)]
+            for b, (lo, n) in enumerate(zip(cu.tolist(), lengths)):
+                seq = [t[lo:lo + n].transpose(0, 1) for t in (q, kk_, v)]
+                ref[lo:lo + n] = torch.nn.functional.scaled_dot_product_attention(
+                    *(x.float().unsqueeze(0) for x in seq), is_causal=bool(causal))[0].transpose(0, 1)
+                for dst, x in zip(padded, seq):
+                    dst[b, :, :n] = x
+            flops = sum(4.0 * heads * n * n * d * (0.5 if causal else 1.0) for n in lengths)
+            from torch.nn.attention import SDPBackend, sdpa_kernel
+
+            def padded_cudnn():
+                with sdpa_kernel([SDPBackend.CUDNN_ATTENTION]):
+                    torch.nn.functional.scaled_dot_product_attention(*padded, is_causal=bool(causal))
+            peers = {"torch": peer("torch", padded_cudnn, None)}
+            k = kernels["attention_varlen"]
+            mine = ours(lambda: k.launch(q=q, k=kk_, v=v, o=o, lse=lse, cu=cu, total=total,
+                                         max_n=max_n, batch=batch, heads=heads, group=1,
+                                         scale=1.0 / math.sqrt(d), causal=causal),
+                        None, lambda: o.fill_(POISON), lambda: rel_l2(torch, o.float(), ref), 1e-2)
+            for entry in [mine] + list(peers.values()):
+                if "ms" in entry:
+                    entry["tflops"] = _r(flops / (entry["ms"] * 1e-3) / 1e12)
+            if "error" in mine:
+                failed.append("attention_varlen")
+            doc["cases"].append({"family": "attention_varlen",
+                                 "case": "%dx%d tokens D%d bf16%s (torch: padded)" % (
+                                     heads, total, d, " causal" if causal else ""),
+                                 "ours": mine, "peers": peers})
+            save()
+            del q, kk_, v, o, ref, padded
             alive = context_alive(torch)
 
         if "softmax" in kernels and alive:

@@ -11,7 +11,7 @@ for k in examples/vector_add/vadd examples/softmax/softmax examples/softmax/soft
          examples/softmax/softmax_row32768 examples/softmax/softmax_row131072 \
          examples/softmax/softmax_row262144 examples/matmul/matmul examples/matmul/matmul_128x128 \
          examples/matmul/linear_relu examples/attention/attention \
-         bench/nvidia/kernels/rowstats; do
+         examples/attention/attention_varlen bench/nvidia/kernels/rowstats; do
   "$kilnc" "$root/$k.mlir" --target="$chip" -o "$out"
 done
 # GEMM tile shapes for tuning (BM BN BK threads stages group [copy]), instantiated from the
@@ -54,7 +54,7 @@ attention() {
       "$@" "$root/bench/nvidia/kernels/attention.mlir.in" >"$gen/$name.mlir"
   "$kilnc" "$gen/$name.mlir" --target="$chip" -o "$out" "${strict[@]}"
 }
-for d in 64 128; do
+for d in 64 128 256; do
   "$schedule" attention --chip "$chip" --heads 64 --n 4096 --d "$d" --top 3 --per-block |
     awk '$1 ~ /^[0-9]+x[0-9]+$/ { split($1, b, "x"); print b[1], b[2], $3, $2, $6, ++rank }' |
     while read -r bm bn threads stages programs rank; do
@@ -79,10 +79,12 @@ done
 # 128x128 blocks over two consumer warpgroups, 2 and 3 stages (3 fits once the consumers
 # never meet at a block-wide barrier). sm_90a only; at D64 the producer costs the
 # multi-program occupancy that kernel lives on, so none there.
+# D256: the model's 128x64 block with a producer, beside its lockstep form from the loop.
 if [ "$chip" = sm_90a ]; then
-  for stages in 2 3; do
-    name=attention_d128_128x128_s${stages}_ws
-    attention "$name" bf16 128 128 128 256 "$stages" \
+  for cfg in "128 128 2" "128 128 3" "256 64 2"; do
+    read -r d bn stages <<<"$cfg"
+    name=attention_d${d}_128x${bn}_s${stages}_ws
+    attention "$name" bf16 "$d" 128 "$bn" 256 "$stages" \
       -e "s/    attributes {grid/    attributes {warp_specialize, grid/"
     grep -q warp_specialize "$gen/$name.mlir"
   done

@@ -54,18 +54,23 @@ struct KernelResources {
   int64_t cluster = 1;            ///< thread blocks per program (a cluster along x)
 };
 
+/// Code-generation choices a user may turn off (for A/B measurements and tuning).
+struct LoweringKnobs {
+  bool tma = true;      ///< sm_90a: copy warpgroup-MMA operand tiles by TMA (else cp.async)
+  bool pingPong = false; ///< sm_90a producer kernels: consumer warpgroups take MMA turns
+};
+
 /// Appends kiln-lower-to-gpu configured for `target`: its warp size, shared-memory limit
 /// and MMA atom, `threads` per program unless a kernel says otherwise.
-/// `tma`: on sm_90a, copy warpgroup-MMA operand tiles by TMA (else cp.async).
 void addDistribution(mlir::OpPassManager &pm, const GPUTarget &target, int64_t threads,
-                     bool tma = true);
+                     const LoweringKnobs &knobs = {});
 
 /// Runs addDistribution's pass on `module` and records each kernel's threads and
 /// workgroup bytes in `resources`. Diagnostics go to the context.
 mlir::LogicalResult distributeOverThreads(mlir::ModuleOp module, const GPUTarget &target,
                                           int64_t threads,
                                           std::vector<KernelResources> &resources,
-                                          bool tma = true);
+                                          const LoweringKnobs &knobs = {});
 
 /// Runs gpu-module-to-binary on a copy of `module` (whose gpu.module has its target
 /// attached) and returns the one object: `format` is "isa" (assembly text) or "bin".

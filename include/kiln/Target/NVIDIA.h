@@ -16,7 +16,7 @@ struct TargetOptions {
   std::string chip = "sm_90a"; ///< sm_80 or sm_90a
   int64_t threads = 128;       ///< threads per program instance (a thread block)
   std::string toolkit;         ///< CUDA toolkit root for ptxas; empty: $CUDA_HOME or /usr/local/cuda
-  bool tma = true;             ///< sm_90a: warpgroup-MMA operands by TMA (else cp.async)
+  target::LoweringKnobs knobs; ///< TMA, warpgroup MMA turns (sm_90a)
 };
 
 /// Launch facts of one compiled kernel (shared by every GPU target).

@@ -53,22 +53,25 @@ const GPUTarget *lookupGPUTarget(llvm::StringRef chip) {
   return nullptr;
 }
 
-void addDistribution(OpPassManager &pm, const GPUTarget &target, int64_t threads, bool tma) {
+void addDistribution(OpPassManager &pm, const GPUTarget &target, int64_t threads,
+                     const LoweringKnobs &knobs) {
   mlir::kiln::KilnLowerToGPUOptions lower;
   lower.threads = threads;
   lower.warpSize = target.subgroupSize;
   lower.maxSharedBytes = target.sharedMemoryBytes;
   lower.mma = target.mma;
   lower.dynamicShared = target.vendor == Vendor::NVIDIA;
-  lower.tma = tma;
+  lower.tma = knobs.tma;
+  lower.pingPong = knobs.pingPong;
   lower.maxCluster = target.maxCluster;
   pm.addPass(mlir::kiln::createKilnLowerToGPU(lower));
 }
 
 LogicalResult distributeOverThreads(ModuleOp module, const GPUTarget &target, int64_t threads,
-                                    std::vector<KernelResources> &resources, bool tma) {
+                                    std::vector<KernelResources> &resources,
+                                    const LoweringKnobs &knobs) {
   PassManager pm(module.getContext());
-  addDistribution(pm, target, threads, tma);
+  addDistribution(pm, target, threads, knobs);
   if (failed(pm.run(module)))
     return failure();
   // Record now, from the distributed kernels.

@@ -85,7 +85,7 @@ LogicalResult lowerToNVVM(ModuleOp module, const TargetOptions &options,
   if (!chip || chip->vendor != target::Vendor::NVIDIA)
     return module.emitError("unsupported NVIDIA chip '") << options.chip << "'";
   if (failed(target::distributeOverThreads(module, *chip, options.threads, resources,
-                                          options.tma)))
+                                          options.knobs)))
     return failure();
   useFlushingExp2(module);
   PassManager pm(module.getContext());
