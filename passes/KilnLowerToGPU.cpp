@@ -200,7 +200,7 @@ private:
   SmallVector<Value> mailboxValues;
   Value mailbox;
   SmallVector<SharedTile> wsBuffers;
-  Value fullBarriers, emptyBarriers, wsTmaOk;
+  Value fullBarriers, emptyBarriers, handOffBarriers, wsTmaOk;
   /// Where the next pipelined loop starts: its stage and that stage's phase.
   Value wsStage, wsPhase;
   /// Consumer warpgroups take turns at issuing MMAs in pipelined loops with two or more
@@ -2734,6 +2734,20 @@ private:
       slots += desc ? 1 + 2 * desc.getRank() : 1;
     }
     mailbox = persistentAlloc(loc, 8 * std::max<int64_t>(1, slots), 8);
+    // The two hand-offs (mailbox posted: consumer thread 0 arrives; stage mbarriers set
+    // up: every producer thread arrives) complete on mbarriers set up here before the block splits: the sides reach them from
+    // different instructions, which a block barrier (bar.sync) must not be, and
+    // racecheck models mbarrier arrive/wait but not a barrier.sync met from two places.
+    handOffBarriers = persistentAlloc(loc, 16, 8);
+    Value leader = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, threadId, cst(loc, 0));
+    whenTrue(b, loc, leader, [&](OpBuilder &bb, Location l) {
+      OpBuilder::InsertionGuard inner(b);
+      b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
+      asmVoid(l, "mbarrier.init.shared::cta.b64 [$0], 1;", "r", {stageBarrier(l, handOffBarriers, cst(l, 0))});
+      asmVoid(l, "mbarrier.init.shared::cta.b64 [$0], $1;", "r,r",
+              {stageBarrier(l, handOffBarriers, cst(l, 1)), cst(l, kProducerThreads)});
+    });
+    b.create<gpu::BarrierOp>(loc);
     Value tid = threadId;
     int64_t consumers = threads;
     Value producer = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::uge, tid, cst(loc, consumers));
@@ -2752,7 +2766,7 @@ private:
       threadId = b.create<arith::SubIOp>(loc, tid, cst(loc, consumers));
       threads = kProducerThreads;
       // The consumers computed what the copies need; take it from the mailbox.
-      asmVoid(loc, "barrier.sync 3, " + std::to_string(consumers + kProducerThreads) + ";", "", {});
+      waitBarrier(loc, stageBarrier(loc, handOffBarriers, cst(loc, 0)), cst(loc, 0));
       readMailbox(loc);
       wsTmaOk = allTmaUsable(loc);
       for (scf::ForOp loop : wsLoops)
@@ -2773,8 +2787,11 @@ private:
       });
       // The stages' mbarriers are ready: the other producer threads (named barrier 2)
       // and the consumers may wait on them.
+      // Every producer thread arrives: a branch on thread 0 here let LLVM merge it with
+      // the one above and duplicate bar.sync 2 into both paths, which diverged warp 0
+      // at an aligned barrier (a hang).
       asmVoid(loc, "bar.sync 2, " + std::to_string(kProducerThreads) + ";", "", {});
-      asmVoid(loc, "barrier.sync 4, " + std::to_string(consumers + kProducerThreads) + ";", "", {});
+      handOff(loc, 1);
       wsStage = cst(loc, 0);
       wsPhase = cst(loc, 0);
       for (scf::ForOp loop : wsLoops)
@@ -2807,10 +2824,9 @@ private:
   }
 
   /// Consumers, before their first pipelined loop: thread 0 posts the values the
-  /// producer needs, then all meet the producer (named barrier 3) and again once it has
-  /// set up the stages' mbarriers (named barrier 4). Both are full barriers (barrier.sync
-  /// on both sides), whose memory ordering PTX states; the producer is there long before.
-  /// Not `.aligned` (bar.sync): the two sides reach them from different instructions.
+  /// producer needs and arrives on the first hand-off mbarrier (release; the producer's
+  /// wait acquires), then all wait on the second until the producer has set up the
+  /// stages' mbarriers. The producer is there long before.
   void postMailbox(Location loc) {
     Value zero = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, threadId, cst(loc, 0));
     whenTrue(b, loc, zero, [&](OpBuilder &bb, Location l) {
@@ -2818,10 +2834,15 @@ private:
       b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
       for (auto [slot, v] : mailboxParts(l))
         b.create<LLVM::StoreOp>(l, v, slot);
+      handOff(l, 0);
     });
-    int64_t all = threads + kProducerThreads;
-    asmVoid(loc, "barrier.sync 3, " + std::to_string(all) + ";", "", {});
-    asmVoid(loc, "barrier.sync 4, " + std::to_string(all) + ";", "", {});
+    waitBarrier(loc, stageBarrier(loc, handOffBarriers, cst(loc, 1)), cst(loc, 0));
+  }
+  /// Arrives on hand-off `i` (0: mailbox posted, 1: stages set up), which releases the
+  /// arriving thread's earlier writes to the waiting side.
+  void handOff(Location loc, int64_t i) {
+    asmVoid(loc, "mbarrier.arrive.shared::cta.b64 _, [$0];", "r",
+            {stageBarrier(loc, handOffBarriers, cst(loc, i))});
   }
   /// The producer's copy of the posted values.
   void readMailbox(Location loc) {
