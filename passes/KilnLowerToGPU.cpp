@@ -316,9 +316,16 @@ private:
   /// warpgroup the consumers only (named barrier 1; the producer never joins one).
   void syncThreads(Location loc) {
     if (consumerSide)
-      asmVoid(loc, "bar.sync 1, " + std::to_string(threads) + ";", "", {});
+      namedBarrier(loc, 1, threads);
     else
       b.create<gpu::BarrierOp>(loc);
+  }
+  /// `bar.sync id, count` as NVVM's barrier intrinsic, which LLVM knows is convergent: as
+  /// inline asm, LLVM may duplicate it into both arms of a branch (it did: bar.sync 2 in
+  /// a thread-0 branch and beside it hung warp 0, whose lanes met two instructions).
+  void namedBarrier(Location loc, int64_t id, int64_t count) {
+    b.create<NVVM::BarrierOp>(loc, Type(), cst(loc, id), cst(loc, count), NVVM::BarrierReductionAttr(),
+                              Value());
   }
   /// Starts the lowering of one op: its scratch buffers may reuse earlier ones.
   void beginOp() {
@@ -2787,10 +2794,8 @@ private:
       });
       // The stages' mbarriers are ready: the other producer threads (named barrier 2)
       // and the consumers may wait on them.
-      // Every producer thread arrives: a branch on thread 0 here let LLVM merge it with
-      // the one above and duplicate bar.sync 2 into both paths, which diverged warp 0
-      // at an aligned barrier (a hang).
-      asmVoid(loc, "bar.sync 2, " + std::to_string(kProducerThreads) + ";", "", {});
+      // Every producer thread arrives (no branch on thread 0 next to the barrier).
+      namedBarrier(loc, 2, kProducerThreads);
       handOff(loc, 1);
       wsStage = cst(loc, 0);
       wsPhase = cst(loc, 0);
