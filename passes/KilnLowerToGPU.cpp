@@ -2637,7 +2637,7 @@ private:
       b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
       storeShared(b, l, staging, threadId, cst(l, 0)); // 32 lanes x 4 bytes
       Value map = b.create<arith::ExtUIOp>(l, i64, sharedAddress(l, staging));
-      asmVoid(l, "bar.warp.sync -1;", "", {});
+      b.create<NVVM::SyncWarpOp>(l, cst(l, -1)); // convergent, unlike inline asm
       Value lane0 = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, threadId, cst(l, 0));
       whenTrue(b, l, lane0, [&](OpBuilder &bb2, Location l2) {
         OpBuilder::InsertionGuard guard2(b);
@@ -2664,7 +2664,7 @@ private:
         asmVoid(l2, field + "swizzle_mode" + space + ".b32 [$0], 3;", "l", {map}); // 128 bytes
         asmVoid(l2, field + "fill_mode" + space + ".b32 [$0], 0;", "l", {map});    // zeros
       });
-      asmVoid(l, "bar.warp.sync -1;", "", {});
+      b.create<NVVM::SyncWarpOp>(l, cst(l, -1)); // convergent, unlike inline asm
       asmVoid(l, "tensormap.cp_fenceproxy.global.shared::cta.tensormap::generic.release.gpu."
                  "sync.aligned [$0], [$1], 128;",
               "l,l", {address, map});
