@@ -363,6 +363,9 @@ def write_results(doc, out_dir):
     return path
 
 
+NOT_TIMED = "not timed"
+
+
 def _fmt_gbs(m):
     if not m:
         return "-"
@@ -374,7 +377,7 @@ def _fmt_gbs(m):
             s += " (%2.0f%%)" % (100 * m["frac_copy"])
         return s
     if "error" in m:
-        return "FAILED"
+        return "-" if m["error"].startswith(NOT_TIMED) else "FAILED"
     return "-"
 
 
@@ -1187,6 +1190,10 @@ def self_test():
         pass
     table = format_table(doc)
     check("FAILED" in table and "vadd" in table and "0.54x" in table, "table:\n" + table)
+    # A peer left untimed (--no-peers) is a dash, not a failure.
+    untimed = dict(doc, cases=[dict(doc["cases"][0], peers={"torch": measurement(error=NOT_TIMED + " (--no-peers)")})])
+    check(validate_results(untimed) == [] and "FAILED" not in format_table(untimed),
+          "untimed peer:\n" + format_table(untimed))
     print(table)
     if failures:
         print("self-test: %d FAILED" % len(failures))
@@ -1334,7 +1341,7 @@ def run_gpu(args):
         del src, dst
 
         triton_softmax = triton_attention = None
-        if not args.no_triton and ("softmax" in kernels or attention_families):
+        if not (args.no_triton or args.no_peers) and ("softmax" in kernels or attention_families):
             try:
                 sys.path.insert(0, HERE)
                 import triton
@@ -1345,6 +1352,8 @@ def run_gpu(args):
                 log("  triton unavailable: %s" % e)
 
         def peer(name, fn, nbytes, check=None):
+            if args.no_peers:
+                return measurement(error=NOT_TIMED + " (--no-peers)")
             try:
                 fn()
                 torch.cuda.synchronize()
@@ -1679,6 +1688,9 @@ def main(argv=None):
                     help="how the flush buffer evicts L2 between timed runs (write = zero_ it)")
     ap.add_argument("--seed", type=int, default=None, help="input seed for the checks (default: time)")
     ap.add_argument("--no-triton", action="store_true", help="skip the Triton peer")
+    ap.add_argument("--no-peers", action="store_true",
+                    help="time only ours (A/B runs of variants: each kernel's cases otherwise time "
+                         "every peer again; ratios come from a full run)")
     ap.add_argument("--no-long-rows", action="store_true", help="skip the softmax rows of 128k and 256k columns")
     ap.add_argument("--triton-max-cols", type=int, default=32768,
                     help="longest row the one-pass Triton peer is run on (default 32768)")
