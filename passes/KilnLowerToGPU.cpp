@@ -1945,6 +1945,9 @@ private:
     return success();
   }
 
+  /// This thread's warpgroup.
+  Value warpgroup(Location loc) { return b.create<arith::DivUIOp>(loc, threadId, cst(loc, 128)); }
+
   /// Ping-pong (FlashAttention-3's inter-warpgroup schedule): consumer warpgroup g waits
   /// on named barrier kFirstTurnBarrier + g before it issues a group of MMAs and passes
   /// the turn to warpgroup g + 1 (cyclically) after committing it, so while one
@@ -1962,7 +1965,7 @@ private:
   /// places after this one.
   void turnBarrier(Location loc, StringRef instr, int64_t ahead) {
     int64_t groups = threads / 128;
-    Value group = b.create<arith::DivUIOp>(loc, threadId, cst(loc, 128));
+    Value group = warpgroup(loc);
     Value next = b.create<arith::RemUIOp>(loc, b.create<arith::AddIOp>(loc, group, cst(loc, ahead)),
                                           cst(loc, groups));
     Value id = b.create<arith::AddIOp>(loc, next, cst(loc, kFirstTurnBarrier));
@@ -1972,7 +1975,7 @@ private:
   /// first turn, or the first warpgroup takes back the turn left over.
   void turnEdge(Location loc, bool handOut) {
     int64_t groups = threads / 128;
-    Value group = b.create<arith::DivUIOp>(loc, threadId, cst(loc, 128));
+    Value group = warpgroup(loc);
     Value mine = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, group,
                                          cst(loc, handOut ? groups - 1 : 0));
     whenTrue(b, loc, mine, [&](OpBuilder &bb, Location l) {
@@ -1996,7 +1999,7 @@ private:
     int64_t n = acc.size();
     auto accType = LLVM::LLVMStructType::getLiteral(b.getContext(),
                                                     SmallVector<Type>(n, b.getF32Type()));
-    Value group = b.create<arith::DivUIOp>(loc, threadId, cst(loc, 128));
+    Value group = warpgroup(loc);
     // This warpgroup's 64 rows of A: 64 * 128 bytes into each 64-column block.
     Value rowBytes = b.create<arith::MulIOp>(loc, group, cst(loc, 64 * 128));
     // Inline PTX so that "accumulate" (scale-d) is a run-time predicate: a loop whose
@@ -2714,6 +2717,17 @@ private:
     });
   }
 
+  /// Sets up an mbarrier for `count` arrivals per phase.
+  void initBarrier(Location loc, Value bar, Value count) {
+    asmVoid(loc, "mbarrier.init.shared::cta.b64 [$0], $1;", "r,r", {bar, count});
+  }
+  void initBarrier(Location loc, Value bar, int64_t count) {
+    asmVoid(loc, "mbarrier.init.shared::cta.b64 [$0], " + std::to_string(count) + ";", "r", {bar});
+  }
+  /// One arrival on an mbarrier (release: the thread's earlier writes go to its waiters).
+  void arriveBarrier(Location loc, Value bar) {
+    asmVoid(loc, "mbarrier.arrive.shared::cta.b64 _, [$0];", "r", {bar});
+  }
   /// Waits for phase `parity` of an mbarrier.
   void waitBarrier(Location loc, Value bar, Value parity) {
     asmVoid(loc,
@@ -2742,17 +2756,17 @@ private:
     }
     mailbox = persistentAlloc(loc, 8 * std::max<int64_t>(1, slots), 8);
     // The two hand-offs (mailbox posted: consumer thread 0 arrives; stage mbarriers set
-    // up: every producer thread arrives) complete on mbarriers set up here before the block splits: the sides reach them from
-    // different instructions, which a block barrier (bar.sync) must not be, and
-    // racecheck models mbarrier arrive/wait but not a barrier.sync met from two places.
+    // up: every producer thread arrives) complete on mbarriers set up before the block
+    // splits: the sides reach them from different instructions, which an aligned block
+    // barrier must not be, and racecheck models mbarrier arrive/wait but not a
+    // barrier.sync met from two places.
     handOffBarriers = persistentAlloc(loc, 16, 8);
     Value leader = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, threadId, cst(loc, 0));
     whenTrue(b, loc, leader, [&](OpBuilder &bb, Location l) {
       OpBuilder::InsertionGuard inner(b);
       b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
-      asmVoid(l, "mbarrier.init.shared::cta.b64 [$0], 1;", "r", {stageBarrier(l, handOffBarriers, cst(l, 0))});
-      asmVoid(l, "mbarrier.init.shared::cta.b64 [$0], $1;", "r,r",
-              {stageBarrier(l, handOffBarriers, cst(l, 1)), cst(l, kProducerThreads)});
+      initBarrier(l, stageBarrier(l, handOffBarriers, cst(l, 0)), 1);
+      initBarrier(l, stageBarrier(l, handOffBarriers, cst(l, 1)), cst(l, kProducerThreads));
     });
     b.create<gpu::BarrierOp>(loc);
     Value tid = threadId;
@@ -2786,15 +2800,13 @@ private:
         OpBuilder::InsertionGuard inner(b);
         b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
         for (int64_t st = 0; st < stages; ++st) {
-          asmVoid(l, "mbarrier.init.shared::cta.b64 [$0], $1;", "r,r",
-                  {stageBarrier(l, fullBarriers, cst(l, st)), fullCount});
-          asmVoid(l, "mbarrier.init.shared::cta.b64 [$0], $1;", "r,r",
-                  {stageBarrier(l, emptyBarriers, cst(l, st)), cst(l, consumers)});
+          initBarrier(l, stageBarrier(l, fullBarriers, cst(l, st)), fullCount);
+          initBarrier(l, stageBarrier(l, emptyBarriers, cst(l, st)), cst(l, consumers));
         }
       });
       // The stages' mbarriers are ready: the other producer threads (named barrier 2)
-      // and the consumers may wait on them.
-      // Every producer thread arrives (no branch on thread 0 next to the barrier).
+      // and the consumers (every producer thread arrives: no branch on thread 0 here)
+      // may wait on them.
       namedBarrier(loc, 2, kProducerThreads);
       handOff(loc, 1);
       wsStage = cst(loc, 0);
@@ -2843,11 +2855,9 @@ private:
     });
     waitBarrier(loc, stageBarrier(loc, handOffBarriers, cst(loc, 1)), cst(loc, 0));
   }
-  /// Arrives on hand-off `i` (0: mailbox posted, 1: stages set up), which releases the
-  /// arriving thread's earlier writes to the waiting side.
+  /// Arrives on hand-off `i` (0: mailbox posted, 1: stages set up).
   void handOff(Location loc, int64_t i) {
-    asmVoid(loc, "mbarrier.arrive.shared::cta.b64 _, [$0];", "r",
-            {stageBarrier(loc, handOffBarriers, cst(loc, i))});
+    arriveBarrier(loc, stageBarrier(loc, handOffBarriers, cst(loc, i)));
   }
   /// The producer's copy of the posted values.
   void readMailbox(Location loc) {
@@ -3015,8 +3025,7 @@ private:
   }
   /// The consumers are done with `stage` (every thread arrives).
   void releaseStage(Location loc, Value stage) {
-    asmVoid(loc, "mbarrier.arrive.shared::cta.b64 _, [$0];", "r",
-            {stageBarrier(loc, emptyBarriers, stage)});
+    arriveBarrier(loc, stageBarrier(loc, emptyBarriers, stage));
   }
 
   LogicalResult lowerFor(scf::ForOp op) {
@@ -3123,8 +3132,7 @@ private:
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
         for (int64_t s = 0; s < stages; ++s)
-          asmVoid(l, "mbarrier.init.shared::cta.b64 [$0], $1;", "r,r",
-                  {stageBarrier(l, barriers, cst(l, s)), count});
+          initBarrier(l, stageBarrier(l, barriers, cst(l, s)), count);
       });
     }
     if (!ahead.empty() && !ws) {

@@ -21,6 +21,7 @@ import itertools
 import json
 import math
 import os
+import random
 import re
 import statistics
 import sys
@@ -1546,7 +1547,6 @@ def run_gpu(args):
         # Varlen: ours against cuDNN on the same sequences padded to the longest (what a
         # caller without a varlen kernel runs; TFLOP/s count the unpadded work for both).
         for causal in (0, 1) if "attention_varlen" in kernels and alive else ():
-            import random
             rng = random.Random(VARLEN_TIMED_SEED)
             lengths = [rng.randrange(1024, 4097) for _ in range(VARLEN_TIMED_BATCH)]
             heads, d, total, batch = VARLEN_TIMED_HEADS, 64, sum(lengths), len(lengths)
