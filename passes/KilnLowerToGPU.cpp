@@ -146,8 +146,9 @@ class KernelLowering {
 public:
   KernelLowering(gpu::GPUFuncOp func, FuncOp kernel, const DistributionTarget &target,
                  int64_t stages, bool dynamicShared, bool useTma, bool warpSpecialize = false,
-                 bool pingPong = false)
-      : warpSpecialized(warpSpecialize), pingPong(pingPong), func(func), threads(target.threads),
+                 bool pingPong = false, bool intraOverlap = true)
+      : warpSpecialized(warpSpecialize), pingPong(pingPong), intraOverlap(intraOverlap),
+        func(func), threads(target.threads),
         spread(target.threads * target.cluster),
         cluster(target.cluster), warpSize(target.warpSize), target(target),
         stages(stages), dynamicShared(dynamicShared), useTma(useTma), layouts(kernel, target),
@@ -206,6 +207,11 @@ private:
   /// Consumer warpgroups take turns at issuing MMAs in pipelined loops with two or more
   /// dots (see takeTurns); `turns` while lowering such a loop's body.
   bool pingPong = false, turns = false;
+  /// Loops with a producer issue the last MMA group of an iteration in the next one,
+  /// after its first (see lowerOverlappedFor).
+  bool intraOverlap = true;
+  /// The MMA groups that end and begin a warpgroup's turn (see takeTurns).
+  DotOp turnFirst, turnLast;
   static constexpr int64_t kFirstTurnBarrier = 5;
 
   gpu::GPUFuncOp func;
@@ -1930,10 +1936,10 @@ private:
     WgmmaOperands in = wgmmaOperands(op, layout);
     Dist d{cast<RankedTensorType>(op.getType()), layout};
     SmallVector<Value> acc = llvm::to_vector(regs(op.getAcc(), d));
-    if (turns)
+    if (turns && op == turnLast)
       turnBarrier(op.getLoc(), "barrier.sync", 0);
     tiles[op] = issueWgmma(op, in, acc, wgmmaAccumulate.lookup(op));
-    if (turns)
+    if (turns && op == turnFirst)
       turnBarrier(op.getLoc(), "barrier.arrive", 1);
     if (deferWgmmaWait) {
       b.create<NVVM::WgmmaWaitGroupSyncOp>(op.getLoc(), 1);
@@ -1948,18 +1954,23 @@ private:
   /// This thread's warpgroup.
   Value warpgroup(Location loc) { return b.create<arith::DivUIOp>(loc, threadId, cst(loc, 128)); }
 
-  /// Ping-pong (FlashAttention-3's inter-warpgroup schedule): consumer warpgroup g waits
-  /// on named barrier kFirstTurnBarrier + g before it issues a group of MMAs and passes
-  /// the turn to warpgroup g + 1 (cyclically) after committing it, so while one
-  /// warpgroup computes a softmax the tensor cores run another's products. Each barrier
-  /// counts two warpgroups: its owner's sync and the previous one's arrive. The last
-  /// warpgroup hands the first turn out before the loop and the first one takes the
-  /// last turn back after it, so arrivals and waits balance per loop. The barriers are
-  /// not `.aligned`: those hand-offs are other instructions than the loop's.
+  /// Ping-pong (FlashAttention-3's inter-warpgroup schedule): a warpgroup's turn at the
+  /// tensor cores covers the last MMA group of one iteration (attention's P·V) and the
+  /// first of the next (S = Q·Kᵀ). Warpgroup g waits on named barrier kFirstTurnBarrier
+  /// + g before the last group and passes the turn to g + 1 (cyclically) after the first,
+  /// so while one warpgroup computes its softmax the tensor cores run the others' pairs.
+  /// Each barrier counts two warpgroups: its owner's sync and the previous one's arrive.
+  /// Before the loop every warpgroup but the first waits for the one before it to issue
+  /// its first group (that sets the order); turnEdge balances arrivals and waits after
+  /// it. The barriers are not `.aligned`: the edges are other instructions than the loop's.
   bool takeTurns(scf::ForOp op) {
-    int64_t dots = 0;
-    op.getBody()->walk([&](DotOp) { ++dots; });
-    return pingPong && threads >= 256 && dots >= 2;
+    SmallVector<DotOp> dots;
+    op.getBody()->walk([&](DotOp dot) { dots.push_back(dot); });
+    if (!pingPong || threads < 256 || dots.size() < 2)
+      return false;
+    turnFirst = dots.front();
+    turnLast = dots.back();
+    return true;
   }
   /// `instr` ("barrier.sync" or "barrier.arrive") on the turn barrier of the warpgroup `ahead`
   /// places after this one.
@@ -1971,18 +1982,22 @@ private:
     Value id = b.create<arith::AddIOp>(loc, next, cst(loc, kFirstTurnBarrier));
     asmVoid(loc, (instr + " $0, 256;").str(), "r", {id});
   }
-  /// Before (`handOut`) or after a loop that takes turns: the last warpgroup gives the
-  /// first turn, or the first warpgroup takes back the turn left over.
-  void turnEdge(Location loc, bool handOut) {
-    int64_t groups = threads / 128;
+  /// Before (`entering`) or after a loop that takes turns. Entering, every warpgroup but
+  /// the first waits for its predecessor's first group. Leaving, every warpgroup passes
+  /// the turn on (the last one to the first) and the first waits for it: the last one's
+  /// pass comes after its final P·V, so no warpgroup can reach the next loop's passes
+  /// while a successor's final wait still counts this loop's.
+  void turnEdge(Location loc, bool entering) {
     Value group = warpgroup(loc);
-    Value mine = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, group,
-                                         cst(loc, handOut ? groups - 1 : 0));
-    whenTrue(b, loc, mine, [&](OpBuilder &bb, Location l) {
+    if (!entering)
+      turnBarrier(loc, "barrier.arrive", 1);
+    Value first = b.create<arith::CmpIOp>(loc, entering ? arith::CmpIPredicate::ne
+                                                         : arith::CmpIPredicate::eq,
+                                          group, cst(loc, 0));
+    whenTrue(b, loc, first, [&](OpBuilder &bb, Location l) {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
-      asmVoid(l, (handOut ? "barrier.arrive " : "barrier.sync ") + std::to_string(kFirstTurnBarrier) +
-                     ", 256;", "", {});
+      turnBarrier(l, "barrier.sync", 0);
     });
   }
 
@@ -3028,6 +3043,274 @@ private:
     arriveBarrier(loc, stageBarrier(loc, emptyBarriers, stage));
   }
 
+  /// FlashAttention-3's intra-warpgroup overlap, for a loop with a producer: the loop's
+  /// last dot (attention's P·V) and the elementwise and shape ops that only prepare its
+  /// accumulator (the rescale) are the tail. Iteration j issues its first dot (S = Q·Kᵀ),
+  /// then the tail of iteration j - 1 (the head values it reads carried over, its copied
+  /// operand from the stage before), then the rest of its head, so the softmax runs while
+  /// the tensor cores do the previous P·V. The tail may read the accumulator it updates,
+  /// values of the head and pipelined loads nothing else reads; the head must not read
+  /// that accumulator.
+  struct OverlapPlan {
+    DotOp first, tail;               ///< the first dot; the last (the tail's dot)
+    SetVector<Operation *> ops;      ///< the tail's ops
+    SetVector<Value> carried;        ///< head values the tail reads, one iteration later
+    SmallVector<LoadOp> tailLoads;   ///< pipelined loads only the tail reads
+    unsigned acc = 0;                ///< the loop-carried value the tail accumulates
+  };
+  std::optional<OverlapPlan> overlapPlan(scf::ForOp op) {
+    // A stage (both operands of an iteration) is held into the next iteration: with two,
+    // the producer could not copy ahead.
+    if (!intraOverlap || stages < 3)
+      return std::nullopt;
+    Block *body = op.getBody();
+    // A loop that makes tiles from its index (stream fusion's masked loops: the causal
+    // diagonal, a ragged end) runs a block or two and holds its masks in registers:
+    // overlap gains nothing there, and the carried values made ptxas spill.
+    SmallVector<Value> index{op.getInductionVar()};
+    while (!index.empty())
+      for (Operation *user : index.pop_back_val().getUsers()) {
+        if (isa<LoadOp>(user))
+          continue;
+        for (Value r : user->getResults()) {
+          if (isa<RankedTensorType>(r.getType()))
+            return std::nullopt;
+          index.push_back(r);
+        }
+      }
+    SmallVector<DotOp> dots;
+    for (Operation &x : body->without_terminator()) {
+      if (auto dot = dyn_cast<DotOp>(&x))
+        dots.push_back(dot);
+      else if (x.getNumRegions() != 0 && !isa<ReduceOp, ScanOp>(x))
+        return std::nullopt;
+    }
+    if (dots.size() < 2)
+      return std::nullopt;
+    OverlapPlan plan;
+    plan.first = dots.front();
+    plan.tail = dots.back();
+    std::optional<TileLayout> layout = layouts.dotLayout(plan.tail);
+    if (!layout || !layout->warpgroup || !plan.tail->hasOneUse() ||
+        !isa<scf::YieldOp>(*plan.tail->getUsers().begin()))
+      return std::nullopt;
+    plan.acc = plan.tail->getUses().begin()->getOperandNumber();
+    BlockArgument accArg = op.getRegionIterArgs()[plan.acc];
+    plan.ops.insert(plan.tail);
+    // Users come after their operands: one backward sweep finds what only the tail reads.
+    for (Operation &x : llvm::reverse(body->without_terminator())) {
+      bool cheap = isa<BroadcastOp, ExpandDimsOp, SplatOp>(x) ||
+                   (isa<arith::ArithDialect>(x.getDialect()) && !isa<CastOpInterface>(x));
+      if (cheap && !x.use_empty() &&
+          llvm::all_of(x.getUsers(), [&](Operation *u) { return plan.ops.contains(u); }))
+        plan.ops.insert(&x);
+    }
+    bool readsAcc = false;
+    for (Operation *t : plan.ops)
+      for (Value v : t->getOperands()) {
+        if (v == accArg) {
+          readsAcc = true;
+          continue;
+        }
+        if (auto arg = dyn_cast<BlockArgument>(v); arg && arg.getOwner() == body)
+          return std::nullopt; // other loop state or the index: a different iteration's
+        Operation *def = v.getDefiningOp();
+        if (!def || def->getBlock() != body || plan.ops.contains(def))
+          continue;
+        if (auto load = dyn_cast<LoadOp>(def)) {
+          if (!llvm::is_contained(wsLoads[op], load) ||
+              !llvm::all_of(load->getUsers(), [&](Operation *u) { return plan.ops.contains(u); }))
+            return std::nullopt;
+          if (!llvm::is_contained(plan.tailLoads, load))
+            plan.tailLoads.push_back(load);
+          continue;
+        }
+        plan.carried.insert(v);
+      }
+    if (!readsAcc || plan.tailLoads.empty() ||
+        llvm::any_of(accArg.getUsers(), [&](Operation *u) { return !plan.ops.contains(u); }))
+      return std::nullopt;
+    return plan;
+  }
+
+  /// A loop with a producer, lowered as overlapPlan says: the first iteration's head
+  /// before the loop, the loop from the second iteration on, the last tail after it,
+  /// all skipped when the loop does not run. Iteration j releases the stage of j - 1
+  /// once that tail's MMAs are done.
+  LogicalResult lowerOverlappedFor(scf::ForOp op, OverlapPlan plan) {
+    Location loc = op.getLoc();
+    Block *body = op.getBody();
+    if (op == wsLoops.front()) { // unconditionally, before any branch
+      postMailbox(loc);
+      wsTmaOk = allTmaUsable(loc);
+    }
+    auto yield = cast<scf::YieldOp>(body->getTerminator());
+    ValueRange iterArgs = op.getRegionIterArgs();
+    SmallVector<Value> init = flatten(op.getInitArgs(), iterArgs);
+    SmallVector<Value> skipped = init;
+    int64_t stateRegs = init.size();
+    int64_t accAt = 0, accCount = perThread(distOf(iterArgs[plan.acc]));
+    for (Value v : iterArgs.take_front(plan.acc))
+      accAt += isa<RankedTensorType>(v.getType()) ? perThread(distOf(v)) : 1;
+    // An accumulator that starts at zero starts undefined, its MMAs told not to
+    // accumulate until a first P·V has run (as lowerFor does).
+    bool zeroStart = isZeroSplat(op.getInitArgs()[plan.acc]);
+    if (zeroStart)
+      for (int64_t i = 0; i < accCount; ++i)
+        init[accAt + i] = b.create<LLVM::PoisonOp>(loc, init[accAt + i].getType());
+    Value lb = scalar(op.getLowerBound()), ub = scalar(op.getUpperBound());
+    Value step = scalar(op.getStep());
+    SmallVector<Type> types;
+    skipped.append({wsStage, wsPhase});
+    for (Value v : skipped)
+      types.push_back(v.getType());
+    Value any = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, lb, ub);
+    auto runs = b.create<scf::IfOp>(loc, types, any, /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard outer(b);
+    b.setInsertionPointToStart(&runs.getElseRegion().front());
+    b.create<scf::YieldOp>(loc, skipped);
+    b.setInsertionPointToStart(&runs.getThenRegion().front());
+    auto saved = converted;
+    auto waitStage = [&](Value stage, Value phase) {
+      waitBarrier(loc, stageBarrier(loc, fullBarriers, stage), phase);
+      Value copied = b.create<arith::XOrIOp>(loc, wsTmaOk, b.create<arith::ConstantIntOp>(loc, 1, 1));
+      whenTrue(b, loc, copied, [&](OpBuilder &bb, Location l) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
+        fenceForAsyncProxy(l);
+      });
+      for (auto [load, buffer] : llvm::zip(wsLoads[op], wsBuffers))
+        pipelined[load] = stageOf(buffer, stage, load.getType());
+    };
+    // Head ops that only the tail reads (P's conversion to 16 bits) wait until the
+    // previous tail's MMAs are done: their registers may then be the ones those read,
+    // and ptxas need not wait for the MMAs before the softmax to find room.
+    SetVector<Operation *> late;
+    for (Value v : plan.carried)
+      if (Operation *def = v.getDefiningOp(); def && def->getBlock() == body &&
+          llvm::all_of(def->getUsers(), [&](Operation *u) { return plan.ops.contains(u); }))
+        late.insert(def);
+    // Head ops before and up to the first dot, or after it (but the late ones), or the
+    // late ones.
+    enum Part { UpToFirst, Rest, Late };
+    auto lowerHead = [&](Part part) -> LogicalResult {
+      bool before = true;
+      for (Operation &x : body->without_terminator()) {
+        bool inPart = late.contains(&x) ? part == Late : (before ? part == UpToFirst : part == Rest);
+        if (&x == plan.first.getOperation())
+          before = false;
+        if (inPart && !plan.ops.contains(&x) && failed(lowerOp(&x)))
+          return failure();
+      }
+      return success();
+    };
+    auto lowerTail = [&](Value stage, Value accumulate) -> LogicalResult {
+      for (LoadOp load : plan.tailLoads) {
+        size_t i = llvm::find(wsLoads[op], load) - wsLoads[op].begin();
+        sharedTiles[load] = stageOf(wsBuffers[i], stage, load.getType());
+      }
+      if (accumulate)
+        wgmmaAccumulate[plan.tail] = accumulate;
+      for (Operation &x : body->without_terminator())
+        if (plan.ops.contains(&x) && failed(lowerOp(&x)))
+          return failure();
+      wgmmaAccumulate.erase(plan.tail);
+      return success();
+    };
+    // What an iteration passes on: the head's loop state with the tail's accumulator
+    // (`acc`), then the head values the next tail reads.
+    auto passOn = [&](ArrayRef<Value> acc) {
+      SmallVector<Value> out;
+      for (auto [i, arg] : llvm::enumerate(iterArgs)) {
+        if (i == plan.acc)
+          llvm::append_range(out, acc);
+        else
+          llvm::append_range(out, flatten(yield.getOperand(i), arg));
+      }
+      llvm::append_range(out, flatten(plan.carried.getArrayRef(), plan.carried.getArrayRef()));
+      return out;
+    };
+    SmallVector<Value> carriedValues(plan.carried.begin(), plan.carried.end());
+    auto resume = [&](ValueRange flat) { // maps loop state and carried head values
+      unflatten(iterArgs, flat.take_front(stateRegs));
+      unflatten(carriedValues, flat.drop_front(stateRegs));
+    };
+    bool outerDefer = deferWgmmaWait;
+    deferWgmmaWait = false;
+    // The first iteration's head.
+    scalars.map(op.getInductionVar(), lb);
+    unflatten(iterArgs, init);
+    waitStage(wsStage, wsPhase);
+    if (failed(lowerHead(UpToFirst)) || failed(lowerHead(Rest)) || failed(lowerHead(Late)))
+      return failure();
+    beginOp();
+    waitWgmma(loc);
+    SmallVector<Value> loopInit =
+        passOn(ArrayRef<Value>(init).slice(accAt, accCount));
+    int64_t state = loopInit.size();
+    auto [second, secondPhase] = advanceStage(loc, wsStage, wsPhase);
+    loopInit.append({second, secondPhase});
+    if (zeroStart)
+      loopInit.push_back(b.create<arith::ConstantIntOp>(loc, 0, 1)); // a P·V has run
+    converted = saved;
+    auto loop = b.create<scf::ForOp>(loc, b.create<arith::AddIOp>(loc, lb, step), ub, step,
+                                     loopInit);
+    {
+      OpBuilder::InsertionGuard inner(b);
+      b.setInsertionPointToStart(loop.getBody());
+      ValueRange args = loop.getRegionIterArgs();
+      scalars.map(op.getInductionVar(), loop.getInductionVar());
+      resume(args.take_front(state));
+      Value stage = args[state], phase = args[state + 1];
+      waitStage(stage, phase);
+      Value previous = previousStage(loc, stage);
+      if (failed(lowerHead(UpToFirst)) ||
+          failed(lowerTail(previous, zeroStart ? args[state + 2] : Value())) ||
+          failed(lowerHead(Rest)))
+        return failure();
+      beginOp();
+      // ptxas hoists the wait for the previous P·V to the row maximum's first shuffle,
+      // ahead of the exponentials it should overlap; a CTA fence keeps it here.
+      asmVoid(loc, "fence.acq_rel.cta;", "", {});
+      waitWgmma(loc); // the previous iteration's P·V too
+      releaseStage(loc, previous);
+      if (failed(lowerHead(Late)))
+        return failure();
+      SmallVector<Value> next = passOn(flatten(plan.tail.getResult(), iterArgs[plan.acc]));
+      auto [nextStage, nextPhase] = advanceStage(loc, stage, phase);
+      next.append({nextStage, nextPhase});
+      if (zeroStart)
+        next.push_back(b.create<arith::ConstantIntOp>(loc, 1, 1));
+      b.create<scf::YieldOp>(loc, next);
+      converted = saved;
+    }
+    // The last iteration's tail.
+    ValueRange done = loop.getResults();
+    resume(done.take_front(state));
+    wsStage = done[state];
+    wsPhase = done[state + 1];
+    Value last = previousStage(loc, wsStage);
+    if (failed(lowerTail(last, zeroStart ? done[state + 2] : Value())))
+      return failure();
+    beginOp();
+    waitWgmma(loc);
+    releaseStage(loc, last);
+    SmallVector<Value> out(done.take_front(stateRegs));
+    llvm::copy(flatten(plan.tail.getResult(), iterArgs[plan.acc]), out.begin() + accAt);
+    out.append({wsStage, wsPhase});
+    b.create<scf::YieldOp>(loc, out);
+    converted = saved;
+    deferWgmmaWait = outerDefer;
+    for (LoadOp load : wsLoads[op])
+      pipelined.erase(load);
+    SmallVector<Value> results(runs.getResults());
+    wsPhase = results.pop_back_val();
+    wsStage = results.pop_back_val();
+    b.setInsertionPointAfter(runs);
+    unflatten(op.getResults(), results);
+    return success();
+  }
+
   LogicalResult lowerFor(scf::ForOp op) {
     Location loc = op.getLoc();
     finishClusterExchange(loc);
@@ -3038,6 +3321,9 @@ private:
         return op.emitOpError("carrying a tensor descriptor is not supported by the GPU "
                               "lowering; make the descriptor inside or before the loop");
     }
+    if (consumerSide && llvm::is_contained(wsLoops, op))
+      if (std::optional<OverlapPlan> plan = overlapPlan(op))
+        return lowerOverlappedFor(op, *plan);
     // Software pipeline: copies for iteration i + ahead are issued while iteration i
     // computes; each iteration waits for its own stage, then a barrier publishes it and
     // frees the stage the copies refill. With ldmatrix dots that stage is the one the
@@ -3057,7 +3343,7 @@ private:
     }
     bool loopTurns = ws && takeTurns(op);
     if (loopTurns)
-      turnEdge(loc, /*handOut=*/true);
+      turnEdge(loc, /*entering=*/true);
     int64_t arenaMark = persistentBytes;
     SmallVector<SharedTile> buffers;
     bool overlapMma = !ahead.empty() && stages >= 3 && carriedWgmmaOnly(op);
@@ -3295,7 +3581,7 @@ private:
       b.setInsertionPointAfter(runs);
     }
     if (loopTurns)
-      turnEdge(loc, /*handOut=*/false);
+      turnEdge(loc, /*entering=*/false);
     unflatten(op.getResults(), results);
     for (DotOp dot : zeroedDots)
       wgmmaAccumulate.erase(dot);
@@ -3521,7 +3807,8 @@ struct KilnLowerToGPUPass : mlir::kiln::impl::KilnLowerToGPUBase<KilnLowerToGPUP
                         b.getDenseI32ArrayAttr({(int32_t)target.cluster, 1, 1}));
           func->setAttr(kClusterAttr, b.getI64IntegerAttr(target.cluster));
         }
-        KernelLowering lowering(func, kernel, target, depth, dynamicShared, tma, ws, pingPong);
+        KernelLowering lowering(func, kernel, target, depth, dynamicShared, tma, ws, pingPong,
+                                intraOverlap);
         if (failed(lowering.lower(kernel)))
           return signalPassFailure();
         int64_t shared = sharedMemoryBytes(func);

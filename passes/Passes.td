@@ -164,6 +164,11 @@ def KilnLowerToGPU : Pass<"kiln-lower-to-gpu", "::mlir::ModuleOp"> {
            "with warp_specialize: the consumer warpgroups take turns at issuing the MMAs of a "
            "pipelined loop with two or more dots (named barriers pass the turn), so one "
            "warpgroup's softmax overlaps another's MMAs">,
+    Option<"intraOverlap", "intra-overlap", "bool", "true",
+           "with warp_specialize and three or more stages: a pipelined loop's last MMA "
+           "group (attention's P·V) is issued in the next iteration right after its first "
+           "(S = Q·Kᵀ), so each warpgroup's softmax runs beside its own P·V "
+           "(FlashAttention-3's intra-warpgroup overlap)">,
     Option<"maxCluster", "max-cluster", "int64_t", "1",
            "thread blocks a kernel's `cluster` may spread one program over (8 on sm_90a: "
            "thread-block clusters with distributed shared memory); 1 ignores `cluster`">,

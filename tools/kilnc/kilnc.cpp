@@ -221,6 +221,12 @@ static cl::opt<bool> nvidiaPingPong(
     cl::desc("sm_90a kernels with a producer warpgroup: consumer warpgroups take turns at "
              "issuing a loop's MMAs (default off: measured no faster on the H100)"),
     cl::init(false), cl::cat(category));
+static cl::opt<bool> nvidiaIntraOverlap(
+    "nvidia-intra-overlap",
+    cl::desc("sm_90a kernels with a producer warpgroup and 3+ stages: a loop's last MMA "
+             "group (P·V) is issued in the next iteration after its first (S = Q·Kᵀ), "
+             "beside the softmax (default on; =false: in order)"),
+    cl::init(true), cl::cat(category));
 static cl::opt<int> streamBlock(
     "stream-block",
     cl::desc("Block size along streamed ('?') axes, overriding each kernel's stream_block"),
@@ -337,6 +343,7 @@ static int compileForNVIDIA(mlir::ModuleOp module, std::vector<driver::KernelInf
   options.threads = numThreads;
   options.knobs.tma = nvidiaTma;
   options.knobs.pingPong = nvidiaPingPong;
+  options.knobs.intraOverlap = nvidiaIntraOverlap;
   if (numThreads <= 0 || numThreads % 32 != 0 || numThreads > 1024)
     return fail("--gpu-threads must be a multiple of 32 between 32 and 1024");
   std::vector<nvidia::KernelResources> resources;

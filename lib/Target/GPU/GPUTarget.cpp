@@ -63,6 +63,7 @@ void addDistribution(OpPassManager &pm, const GPUTarget &target, int64_t threads
   lower.dynamicShared = target.vendor == Vendor::NVIDIA;
   lower.tma = knobs.tma;
   lower.pingPong = knobs.pingPong;
+  lower.intraOverlap = knobs.intraOverlap;
   lower.maxCluster = target.maxCluster;
   pm.addPass(mlir::kiln::createKilnLowerToGPU(lower));
 }
