@@ -2762,8 +2762,11 @@ private:
       wsBuffers.push_back(sharedTileFor(load.getType(),
                                         persistentAlloc(loc, stages * tileBytes(load.getType()), 1024),
                                         layouts.layoutOf(load).warpgroup, kMajorOperand(load)));
-    fullBarriers = persistentAlloc(loc, 8 * stages, 8);
-    emptyBarriers = persistentAlloc(loc, 8 * stages, 8);
+    // One full and one empty mbarrier per stage and load: a loop that overlaps
+    // iterations frees one load's stage (K) an iteration before another's (V).
+    int64_t pipelinedLoads = wsLoads[wsLoops.front()].size();
+    fullBarriers = persistentAlloc(loc, 8 * stages * pipelinedLoads, 8);
+    emptyBarriers = persistentAlloc(loc, 8 * stages * pipelinedLoads, 8);
     int64_t slots = 0;
     for (Value v : mailboxValues) {
       auto desc = dyn_cast<DescType>(v.getType());
@@ -2814,7 +2817,7 @@ private:
       whenTrue(b, loc, zero, [&](OpBuilder &bb, Location l) {
         OpBuilder::InsertionGuard inner(b);
         b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
-        for (int64_t st = 0; st < stages; ++st) {
+        for (int64_t st = 0; st < stages * pipelinedLoads; ++st) {
           initBarrier(l, stageBarrier(l, fullBarriers, cst(l, st)), fullCount);
           initBarrier(l, stageBarrier(l, emptyBarriers, cst(l, st)), cst(l, consumers));
         }
@@ -3017,10 +3020,12 @@ private:
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     Value stage = loop.getRegionIterArgs()[0], phase = loop.getRegionIterArgs()[1];
-    waitBarrier(loc, stageBarrier(loc, emptyBarriers, stage),
-                b.create<arith::XOrIOp>(loc, phase, cst(loc, 1)));
-    issueStage(op, wsLoads[op], wsSlices[op], wsBuffers, loop.getInductionVar(), stage,
-               fullBarriers, wsTmaOk);
+    Value empty = b.create<arith::XOrIOp>(loc, phase, cst(loc, 1));
+    for (auto [i, load] : llvm::enumerate(wsLoads[op])) {
+      waitBarrier(loc, stageBarrier(loc, loadBarriers(loc, emptyBarriers, i), stage), empty);
+      issueStage(op, {load}, wsSlices[op], {wsBuffers[i]}, loop.getInductionVar(), stage,
+                 loadBarriers(loc, fullBarriers, i), wsTmaOk);
+    }
     auto [next, nextPhase] = advanceStage(loc, stage, phase);
     b.create<scf::YieldOp>(loc, ValueRange{next, nextPhase});
     wsStage = loop.getResult(0);
@@ -3038,9 +3043,33 @@ private:
     return b.create<arith::SelectOp>(loc, zero, cst(loc, stages - 1),
                                      b.create<arith::SubIOp>(loc, stage, cst(loc, 1)));
   }
-  /// The consumers are done with `stage` (every thread arrives).
-  void releaseStage(Location loc, Value stage) {
-    arriveBarrier(loc, stageBarrier(loc, emptyBarriers, stage));
+  /// The phase of the stage before `stage` (whose phase is `phase`).
+  Value previousPhase(Location loc, Value stage, Value phase) {
+    Value zero = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, stage, cst(loc, 0));
+    return b.create<arith::XOrIOp>(loc, phase, b.create<arith::ExtUIOp>(loc, b.getI32Type(), zero));
+  }
+  /// The full or empty mbarriers of the `load`-th pipelined load (one per stage).
+  Value loadBarriers(Location loc, Value barriers, int64_t load) {
+    return b.create<LLVM::GEPOp>(loc, sharedPtrType(), b.getI8Type(), barriers,
+                                 ValueRange{cst(loc, 8 * stages * load)});
+  }
+  /// The indices of `loads` among the pipelined loads of `loop` (null: all).
+  SmallVector<int64_t> loadIndices(scf::ForOp loop, ArrayRef<LoadOp> loads = {}) {
+    SmallVector<int64_t> out;
+    for (auto [i, load] : llvm::enumerate(wsLoads[loop]))
+      if (loads.empty() || llvm::is_contained(loads, load))
+        out.push_back(i);
+    return out;
+  }
+  /// Waits until the copies of `loads` (indices) into `stage` have landed.
+  void waitLoads(Location loc, ArrayRef<int64_t> loads, Value stage, Value phase) {
+    for (int64_t i : loads)
+      waitBarrier(loc, stageBarrier(loc, loadBarriers(loc, fullBarriers, i), stage), phase);
+  }
+  /// The consumers are done with `loads` (indices) in `stage` (every thread arrives).
+  void releaseLoads(Location loc, ArrayRef<int64_t> loads, Value stage) {
+    for (int64_t i : loads)
+      arriveBarrier(loc, stageBarrier(loc, loadBarriers(loc, emptyBarriers, i), stage));
   }
 
   /// FlashAttention-3's intra-warpgroup overlap, for a loop with a producer: the loop's
@@ -3059,9 +3088,7 @@ private:
     unsigned acc = 0;                ///< the loop-carried value the tail accumulates
   };
   std::optional<OverlapPlan> overlapPlan(scf::ForOp op) {
-    // A stage (both operands of an iteration) is held into the next iteration: with two,
-    // the producer could not copy ahead.
-    if (!intraOverlap || stages < 3)
+    if (!intraOverlap)
       return std::nullopt;
     Block *body = op.getBody();
     // A loop that makes tiles from its index (stream fusion's masked loops: the causal
@@ -3130,6 +3157,22 @@ private:
     if (!readsAcc || plan.tailLoads.empty() ||
         llvm::any_of(accArg.getUsers(), [&](Operation *u) { return !plan.ops.contains(u); }))
       return std::nullopt;
+    // Overlap keeps the first dot's result, the accumulator and the carried values live
+    // at once. ptxas fit 162 such registers of a 224 budget without spilling (D128,
+    // 128x128) and spilled at 178 (D256, 128x64, slower than in order): leave 56 for
+    // the softmax's row state, addresses and descriptors.
+    auto registers = [&](Value v) -> int64_t {
+      auto t = dyn_cast<RankedTensorType>(v.getType());
+      if (!t)
+        return 1;
+      return llvm::divideCeil(perThread(distOf(v)) * t.getElementTypeBitWidth(), 32);
+    };
+    int64_t live = registers(accArg) + registers(plan.first.getResult());
+    for (Value v : plan.carried)
+      live += registers(v);
+    int64_t budget = warpSpecialized ? ::kiln::schedule::consumerRegisters(threads) : 255;
+    if (live > budget - 56)
+      return std::nullopt;
     return plan;
   }
 
@@ -3171,8 +3214,13 @@ private:
     b.create<scf::YieldOp>(loc, skipped);
     b.setInsertionPointToStart(&runs.getThenRegion().front());
     auto saved = converted;
-    auto waitStage = [&](Value stage, Value phase) {
-      waitBarrier(loc, stageBarrier(loc, fullBarriers, stage), phase);
+    SmallVector<int64_t> tailLoads = loadIndices(op, plan.tailLoads), headLoads;
+    for (int64_t i : loadIndices(op))
+      if (!llvm::is_contained(tailLoads, i))
+        headLoads.push_back(i);
+    // Waits for `loads` (indices) in `stage`, then maps the stage's tiles.
+    auto waitStage = [&](ArrayRef<int64_t> loads, Value stage, Value phase) {
+      waitLoads(loc, loads, stage, phase);
       Value copied = b.create<arith::XOrIOp>(loc, wsTmaOk, b.create<arith::ConstantIntOp>(loc, 1, 1));
       whenTrue(b, loc, copied, [&](OpBuilder &bb, Location l) {
         OpBuilder::InsertionGuard guard(b);
@@ -3204,7 +3252,8 @@ private:
       }
       return success();
     };
-    auto lowerTail = [&](Value stage, Value accumulate) -> LogicalResult {
+    auto lowerTail = [&](Value stage, Value phase, Value accumulate) -> LogicalResult {
+      waitLoads(loc, tailLoads, stage, phase);
       for (LoadOp load : plan.tailLoads) {
         size_t i = llvm::find(wsLoads[op], load) - wsLoads[op].begin();
         sharedTiles[load] = stageOf(wsBuffers[i], stage, load.getType());
@@ -3240,11 +3289,12 @@ private:
     // The first iteration's head.
     scalars.map(op.getInductionVar(), lb);
     unflatten(iterArgs, init);
-    waitStage(wsStage, wsPhase);
+    waitStage(headLoads, wsStage, wsPhase);
     if (failed(lowerHead(UpToFirst)) || failed(lowerHead(Rest)) || failed(lowerHead(Late)))
       return failure();
     beginOp();
     waitWgmma(loc);
+    releaseLoads(loc, headLoads, wsStage);
     SmallVector<Value> loopInit =
         passOn(ArrayRef<Value>(init).slice(accAt, accCount));
     int64_t state = loopInit.size();
@@ -3262,10 +3312,11 @@ private:
       scalars.map(op.getInductionVar(), loop.getInductionVar());
       resume(args.take_front(state));
       Value stage = args[state], phase = args[state + 1];
-      waitStage(stage, phase);
+      waitStage(headLoads, stage, phase);
       Value previous = previousStage(loc, stage);
       if (failed(lowerHead(UpToFirst)) ||
-          failed(lowerTail(previous, zeroStart ? args[state + 2] : Value())) ||
+          failed(lowerTail(previous, previousPhase(loc, stage, phase),
+                           zeroStart ? args[state + 2] : Value())) ||
           failed(lowerHead(Rest)))
         return failure();
       beginOp();
@@ -3273,7 +3324,8 @@ private:
       // ahead of the exponentials it should overlap; a CTA fence keeps it here.
       asmVoid(loc, "fence.acq_rel.cta;", "", {});
       waitWgmma(loc); // the previous iteration's P·V too
-      releaseStage(loc, previous);
+      releaseLoads(loc, headLoads, stage);
+      releaseLoads(loc, tailLoads, previous);
       if (failed(lowerHead(Late)))
         return failure();
       SmallVector<Value> next = passOn(flatten(plan.tail.getResult(), iterArgs[plan.acc]));
@@ -3290,11 +3342,12 @@ private:
     wsStage = done[state];
     wsPhase = done[state + 1];
     Value last = previousStage(loc, wsStage);
-    if (failed(lowerTail(last, zeroStart ? done[state + 2] : Value())))
+    if (failed(lowerTail(last, previousPhase(loc, wsStage, wsPhase),
+                         zeroStart ? done[state + 2] : Value())))
       return failure();
     beginOp();
     waitWgmma(loc);
-    releaseStage(loc, last);
+    releaseLoads(loc, tailLoads, last);
     SmallVector<Value> out(done.take_front(stateRegs));
     llvm::copy(flatten(plan.tail.getResult(), iterArgs[plan.acc]), out.begin() + accAt);
     out.append({wsStage, wsPhase});
@@ -3454,7 +3507,10 @@ private:
       readStage = loop.getRegionIterArgs()[init.size() - extras];
       if (barriers) {
         phase = loop.getRegionIterArgs()[init.size() - extras + 1];
-        waitBarrier(loc, stageBarrier(loc, barriers, readStage), phase);
+        if (ws)
+          waitLoads(loc, loadIndices(op), readStage, phase);
+        else
+          waitBarrier(loc, stageBarrier(loc, barriers, readStage), phase);
         // cp.async wrote through the generic proxy; the MMAs read through the async one.
         Value copied = b.create<arith::XOrIOp>(loc, tmaOk, b.create<arith::ConstantIntOp>(loc, 1, 1));
         whenTrue(b, loc, copied, [&](OpBuilder &bb, Location l) {
@@ -3497,7 +3553,7 @@ private:
     if (ws) {
       // This iteration's MMAs are done, or (left in flight) the previous one's.
       if (!overlapMma) {
-        releaseStage(loc, readStage);
+        releaseLoads(loc, loadIndices(op), readStage);
       } else {
         Value later = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne,
                                               loop.getInductionVar(), lb);
@@ -3505,7 +3561,7 @@ private:
         whenTrue(b, loc, later, [&](OpBuilder &bb, Location l) {
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
-          releaseStage(l, prev);
+          releaseLoads(l, loadIndices(op), prev);
         });
       }
     }
@@ -3535,7 +3591,7 @@ private:
         whenTrue(b, loc, ran, [&](OpBuilder &bb, Location l) {
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
-          releaseStage(l, last);
+          releaseLoads(l, loadIndices(op), last);
         });
       }
       for (LoadOp load : ahead)
