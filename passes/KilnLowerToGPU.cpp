@@ -204,14 +204,15 @@ private:
   Value fullBarriers, emptyBarriers, handOffBarriers, wsTmaOk;
   /// Where the next pipelined loop starts: its stage and that stage's phase.
   Value wsStage, wsPhase;
-  /// Consumer warpgroups take turns at issuing MMAs in pipelined loops with two or more
-  /// dots (see takeTurns); `turns` while lowering such a loop's body.
-  bool pingPong = false, turns = false;
+  /// Consumer warpgroups take turns at issuing the MMAs of overlapped loops (see
+  /// lowerOverlappedFor).
+  bool pingPong = false;
   /// Loops with a producer issue the last MMA group of an iteration in the next one,
   /// after its first (see lowerOverlappedFor).
   bool intraOverlap = true;
-  /// The MMA groups that end and begin a warpgroup's turn (see takeTurns).
-  DotOp turnFirst, turnLast;
+  /// While lowering a loop that takes turns: the MMA group a turn starts with (waits
+  /// for it) and the one it ends with (passes it on after).
+  DotOp turnStart, turnEnd;
   static constexpr int64_t kFirstTurnBarrier = 5;
 
   gpu::GPUFuncOp func;
@@ -1936,10 +1937,10 @@ private:
     WgmmaOperands in = wgmmaOperands(op, layout);
     Dist d{cast<RankedTensorType>(op.getType()), layout};
     SmallVector<Value> acc = llvm::to_vector(regs(op.getAcc(), d));
-    if (turns && op == turnLast)
+    if (op == turnStart)
       turnBarrier(op.getLoc(), "barrier.sync", 0);
     tiles[op] = issueWgmma(op, in, acc, wgmmaAccumulate.lookup(op));
-    if (turns && op == turnFirst)
+    if (op == turnEnd)
       turnBarrier(op.getLoc(), "barrier.arrive", 1);
     if (deferWgmmaWait) {
       b.create<NVVM::WgmmaWaitGroupSyncOp>(op.getLoc(), 1);
@@ -1954,24 +1955,15 @@ private:
   /// This thread's warpgroup.
   Value warpgroup(Location loc) { return b.create<arith::DivUIOp>(loc, threadId, cst(loc, 128)); }
 
-  /// Ping-pong (FlashAttention-3's inter-warpgroup schedule): a warpgroup's turn at the
-  /// tensor cores covers the last MMA group of one iteration (attention's P·V) and the
-  /// first of the next (S = Q·Kᵀ). Warpgroup g waits on named barrier kFirstTurnBarrier
-  /// + g before the last group and passes the turn to g + 1 (cyclically) after the first,
-  /// so while one warpgroup computes its softmax the tensor cores run the others' pairs.
-  /// Each barrier counts two warpgroups: its owner's sync and the previous one's arrive.
-  /// Before the loop every warpgroup but the first waits for the one before it to issue
-  /// its first group (that sets the order); turnEdge balances arrivals and waits after
-  /// it. The barriers are not `.aligned`: the edges are other instructions than the loop's.
-  bool takeTurns(scf::ForOp op) {
-    SmallVector<DotOp> dots;
-    op.getBody()->walk([&](DotOp dot) { dots.push_back(dot); });
-    if (!pingPong || threads < 256 || dots.size() < 2)
-      return false;
-    turnFirst = dots.front();
-    turnLast = dots.back();
-    return true;
-  }
+  /// Ping-pong (FlashAttention-3's inter-warpgroup schedule) in an overlapped loop: a
+  /// warpgroup's turn at the tensor cores covers what it issues together, one
+  /// iteration's S = Q·Kᵀ and the previous one's P·V (the first head's S alone, the last
+  /// tail's P·V alone), so while one warpgroup computes its softmax the others' MMAs run.
+  /// Warpgroup g waits on named barrier kFirstTurnBarrier + g before a turn and passes it
+  /// to g + 1 (cyclically) after; each barrier counts two warpgroups, its owner's sync and
+  /// the previous one's arrive. The barriers are not `.aligned`: the edges are other
+  /// instructions than the loop's.
+  bool takeTurns() { return pingPong && threads >= 256; }
   /// `instr` ("barrier.sync" or "barrier.arrive") on the turn barrier of the warpgroup `ahead`
   /// places after this one.
   void turnBarrier(Location loc, StringRef instr, int64_t ahead) {
@@ -1982,22 +1974,23 @@ private:
     Value id = b.create<arith::AddIOp>(loc, next, cst(loc, kFirstTurnBarrier));
     asmVoid(loc, (instr + " $0, 256;").str(), "r", {id});
   }
-  /// Before (`entering`) or after a loop that takes turns. Entering, every warpgroup but
-  /// the first waits for its predecessor's first group. Leaving, every warpgroup passes
-  /// the turn on (the last one to the first) and the first waits for it: the last one's
-  /// pass comes after its final P·V, so no warpgroup can reach the next loop's passes
-  /// while a successor's final wait still counts this loop's.
+  /// Before (`entering`) or after a loop that takes turns. Entering, the last warpgroup
+  /// hands the first turn out. Leaving, each waits on its own barrier (the first takes
+  /// back the last one's final pass), then passes on to the next but the last: every
+  /// barrier balances, and no warpgroup reaches a later loop's turns while another still
+  /// waits on this loop's.
   void turnEdge(Location loc, bool entering) {
+    int64_t groups = threads / 128;
     Value group = warpgroup(loc);
     if (!entering)
-      turnBarrier(loc, "barrier.arrive", 1);
-    Value first = b.create<arith::CmpIOp>(loc, entering ? arith::CmpIPredicate::ne
-                                                         : arith::CmpIPredicate::eq,
-                                          group, cst(loc, 0));
-    whenTrue(b, loc, first, [&](OpBuilder &bb, Location l) {
+      turnBarrier(loc, "barrier.sync", 0);
+    Value passes = b.create<arith::CmpIOp>(loc, entering ? arith::CmpIPredicate::eq
+                                                          : arith::CmpIPredicate::ne,
+                                           group, cst(loc, groups - 1));
+    whenTrue(b, loc, passes, [&](OpBuilder &bb, Location l) {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
-      turnBarrier(l, "barrier.sync", 0);
+      turnBarrier(l, "barrier.arrive", 1);
     });
   }
 
@@ -3286,7 +3279,15 @@ private:
     };
     bool outerDefer = deferWgmmaWait;
     deferWgmmaWait = false;
+    bool turns = takeTurns();
+    auto turn = [&](DotOp start, DotOp end) {
+      turnStart = turns ? start : DotOp();
+      turnEnd = turns ? end : DotOp();
+    };
+    if (turns)
+      turnEdge(loc, /*entering=*/true);
     // The first iteration's head.
+    turn(plan.first, plan.first);
     scalars.map(op.getInductionVar(), lb);
     unflatten(iterArgs, init);
     waitStage(headLoads, wsStage, wsPhase);
@@ -3303,6 +3304,7 @@ private:
     if (zeroStart)
       loopInit.push_back(b.create<arith::ConstantIntOp>(loc, 0, 1)); // a P·V has run
     converted = saved;
+    turn(plan.first, plan.tail);
     auto loop = b.create<scf::ForOp>(loc, b.create<arith::AddIOp>(loc, lb, step), ub, step,
                                      loopInit);
     {
@@ -3342,12 +3344,16 @@ private:
     wsStage = done[state];
     wsPhase = done[state + 1];
     Value last = previousStage(loc, wsStage);
+    turn(plan.tail, plan.tail);
     if (failed(lowerTail(last, previousPhase(loc, wsStage, wsPhase),
                          zeroStart ? done[state + 2] : Value())))
       return failure();
     beginOp();
     waitWgmma(loc);
     releaseLoads(loc, tailLoads, last);
+    turn(DotOp(), DotOp());
+    if (turns)
+      turnEdge(loc, /*entering=*/false);
     SmallVector<Value> out(done.take_front(stateRegs));
     llvm::copy(flatten(plan.tail.getResult(), iterArgs[plan.acc]), out.begin() + accAt);
     out.append({wsStage, wsPhase});
@@ -3394,9 +3400,6 @@ private:
       postMailbox(loc);
       wsTmaOk = allTmaUsable(loc);
     }
-    bool loopTurns = ws && takeTurns(op);
-    if (loopTurns)
-      turnEdge(loc, /*entering=*/true);
     int64_t arenaMark = persistentBytes;
     SmallVector<SharedTile> buffers;
     bool overlapMma = !ahead.empty() && stages >= 3 && carriedWgmmaOnly(op);
@@ -3538,14 +3541,12 @@ private:
     }
     for (DotOp dot : zeroedDots)
       wgmmaAccumulate[dot] = loop.getRegionIterArgs()[accumulateAt];
-    bool outerDefer = deferWgmmaWait, outerTurns = turns;
+    bool outerDefer = deferWgmmaWait;
     deferWgmmaWait = overlapMma;
-    turns = loopTurns;
     for (Operation &inner : op.getBody()->without_terminator())
       if (failed(lowerOp(&inner)))
         return failure();
     deferWgmmaWait = outerDefer;
-    turns = outerTurns;
     beginOp();
     waitWgmma(loc);
     auto yield = cast<scf::YieldOp>(op.getBody()->getTerminator());
@@ -3636,8 +3637,6 @@ private:
       }
       b.setInsertionPointAfter(runs);
     }
-    if (loopTurns)
-      turnEdge(loc, /*entering=*/false);
     unflatten(op.getResults(), results);
     for (DotOp dot : zeroedDots)
       wgmmaAccumulate.erase(dot);

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Builds warp-specialised attention variants for an A/B run on the GPU:
+#   attention-variants.sh DIR "NAME D BN STAGES [kilnc flags...]"...
+# each from bench/nvidia/kernels/attention.mlir.in (bf16, 128 query rows over two consumer
+# warpgroups and a producer). Then, on the GPU: python3 bench/nvidia/bench.py --kernels DIR
+# --out $OUT --only NAME,... --no-triton --no-peers (variants compare within one run).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+out=$1
+shift
+kilnc=${KILNC:-$root/build/bin/kilnc}
+gen=$(mktemp -d)
+trap 'rm -rf "$gen"' EXIT
+mkdir -p "$out"
+for spec in "$@"; do
+  read -r name d bn stages flags <<<"$spec"
+  sed -e "s/@NAME@/$name/g" -e "s/@T@/bf16/g" -e "s/@D@/$d/g" -e "s/@BM@/128/g" \
+      -e "s/@BN@/$bn/g" -e "s/@THREADS@/256/g" -e "s/@STAGES@/$stages/g" \
+      -e "s/    attributes {grid/    attributes {warp_specialize, grid/" \
+      "$root/bench/nvidia/kernels/attention.mlir.in" >"$gen/$name.mlir"
+  # shellcheck disable=SC2086 # flags split on purpose
+  "$kilnc" "$gen/$name.mlir" --target=sm_90a -o "$out" ${flags:-}
+done
