@@ -80,11 +80,15 @@ done
 # never meet at a block-wide barrier). sm_90a only; at D64 the producer costs the
 # multi-program occupancy that kernel lives on, so none there.
 # D256: the model's 128x64 block with a producer, beside its lockstep form from the loop.
+# D128's key loop overlaps each block's softmax with the previous block's P·V (the
+# lowering's intra-warpgroup overlap; D256's 128x64 leaves too few registers for it).
+# f16 at D128's 3 stages too.
 if [ "$chip" = sm_90a ]; then
-  for cfg in "128 128 2" "128 128 3" "256 64 2"; do
-    read -r d bn stages <<<"$cfg"
+  for cfg in "128 128 2 bf16" "128 128 3 bf16" "128 128 3 f16" "256 64 2 bf16"; do
+    read -r d bn stages t <<<"$cfg"
     name=attention_d${d}_128x${bn}_s${stages}_ws
-    attention "$name" bf16 "$d" 128 "$bn" 256 "$stages" \
+    [ "$t" = f16 ] && name+=_f16
+    attention "$name" "$t" "$d" 128 "$bn" 256 "$stages" \
       -e "s/    attributes {grid/    attributes {warp_specialize, grid/"
     grep -q warp_specialize "$gen/$name.mlir"
   done
