@@ -194,6 +194,9 @@ private:
   bool consumerSide = false;
   static constexpr int64_t kProducerThreads = ::kiln::schedule::kProducerThreads;
   DenseMap<Operation *, SmallVector<LoadOp>> wsLoads;
+  /// Loads before the first pipelined loop that only later ops read: the consumers copy
+  /// them once the mailbox is posted (see postMailbox).
+  SmallPtrSet<Operation *, 4> deferredLoads;
   DenseMap<Operation *, SetVector<Operation *>> wsSlices;
   SmallVector<scf::ForOp> wsLoops;
   /// Values the consumers post for the producer, one 8-byte slot per scalar (a
@@ -664,6 +667,8 @@ private:
   }
 
   LogicalResult lowerOp(Operation *op) {
+    if (consumerSide && deferredLoads.contains(op))
+      return success(); // after the mailbox is posted (postMailbox)
     for (Type t : op->getResultTypes())
       if (failed(checkTile(op, t)))
         return failure();
@@ -2855,7 +2860,7 @@ private:
   /// producer needs and arrives on the first hand-off mbarrier (release; the producer's
   /// wait acquires), then all wait on the second until the producer has set up the
   /// stages' mbarriers. The producer is there long before.
-  void postMailbox(Location loc) {
+  LogicalResult postMailbox(Location loc) {
     Value zero = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, threadId, cst(loc, 0));
     whenTrue(b, loc, zero, [&](OpBuilder &bb, Location l) {
       OpBuilder::InsertionGuard guard(b);
@@ -2864,7 +2869,16 @@ private:
         b.create<LLVM::StoreOp>(l, v, slot);
       handOff(l, 0);
     });
+    // Loads only the pipelined loops read (attention's Q) copy while the producer sets
+    // up the stages and issues the first ones.
+    SmallVector<Operation *> deferred(deferredLoads.begin(), deferredLoads.end());
+    llvm::sort(deferred, [](Operation *x, Operation *y) { return x->isBeforeInBlock(y); });
+    deferredLoads.clear();
+    for (Operation *op : deferred)
+      if (failed(lowerOp(op)))
+        return failure();
     waitBarrier(loc, stageBarrier(loc, handOffBarriers, cst(loc, 1)), cst(loc, 0));
+    return success();
   }
   /// Arrives on hand-off `i` (0: mailbox posted, 1: stages set up).
   void handOff(Location loc, int64_t i) {
@@ -2992,6 +3006,15 @@ private:
     // The consumers post what the producer needs before their first pipelined loop:
     // it must be computed by then. Kernel parameters the producer has itself.
     Operation *firstLoop = wsLoops.front();
+    for (Operation &op : entry) {
+      if (&op == firstLoop)
+        break;
+      if (isa<LoadOp>(op) && llvm::all_of(op.getUsers(), [&](Operation *user) {
+            Operation *top = entry.findAncestorOpInBlock(*user);
+            return top && !top->isBeforeInBlock(firstLoop);
+          }))
+        deferredLoads.insert(&op);
+    }
     for (Value v : roots) {
       Operation *def = v.getDefiningOp();
       if (!def)
@@ -3177,7 +3200,8 @@ private:
     Location loc = op.getLoc();
     Block *body = op.getBody();
     if (op == wsLoops.front()) { // unconditionally, before any branch
-      postMailbox(loc);
+      if (failed(postMailbox(loc)))
+        return failure();
       wsTmaOk = allTmaUsable(loc);
     }
     auto yield = cast<scf::YieldOp>(body->getTerminator());
@@ -3397,7 +3421,8 @@ private:
     if (ws)
       ahead = wsLoads[op];
     if (ws && op == wsLoops.front()) { // unconditionally, before any branch
-      postMailbox(loc);
+      if (failed(postMailbox(loc)))
+        return failure();
       wsTmaOk = allTmaUsable(loc);
     }
     int64_t arenaMark = persistentBytes;
