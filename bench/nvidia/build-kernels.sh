@@ -15,23 +15,31 @@ for k in examples/vector_add/vadd examples/softmax/softmax examples/softmax/soft
   "$kilnc" "$root/$k.mlir" --target="$chip" -o "$out"
 done
 # GEMM tile shapes for tuning (BM BN BK threads stages group [copy]), instantiated from the
-# template; copy "cpasync" keeps sm_90a's operand copies on cp.async instead of TMA.
+# template; copy "cpasync" keeps sm_90a's operand copies on cp.async instead of TMA, "ws"
+# adds a producer warpgroup (warp_specialize; sm_90a only).
 gen=$(mktemp -d)
 trap 'rm -rf "$gen"' EXIT
 for cfg in "128 128 64 256 3 1" "128 128 64 256 3 8" "128 256 64 256 4 1" "128 256 64 256 4 8" \
-           "128 256 64 256 4 8 cpasync" "128 256 64 256 4 16" "128 256 32 256 3 1" \
+           "128 256 64 256 4 8 cpasync" "128 256 64 256 4 16" "128 256 64 256 4 16 ws" \
+           "128 256 32 256 3 1" \
            "16 64 64 128 6 1" "16 64 128 128 6 1"; do
   read -r bm bn bk threads stages group copy <<<"$cfg"
   name=matmul_${bm}x${bn}x${bk}_s${stages}
   [ "$group" -gt 1 ] && name+=_g$group
   flags=()
+  edits=()
   if [ "${copy:-}" = cpasync ]; then
     name+=_cpasync
     flags+=(--nvidia-tma=false)
+  elif [ "${copy:-}" = ws ]; then
+    [ "$chip" = sm_90a ] || continue
+    name+=_ws
+    edits=(-e "s/    attributes {grid/    attributes {warp_specialize, grid/")
   fi
   sed -e "s/@NAME@/$name/g" -e "s/@BM@/$bm/g" -e "s/@BN@/$bn/g" -e "s/@BK@/$bk/g" \
       -e "s/@THREADS@/$threads/g" -e "s/@STAGES@/$stages/g" -e "s/@GROUP@/$group/g" \
-      "$root/bench/nvidia/kernels/gemm.mlir.in" >"$gen/$name.mlir"
+      "${edits[@]}" "$root/bench/nvidia/kernels/gemm.mlir.in" >"$gen/$name.mlir"
+  [ "${copy:-}" != ws ] || grep -q warp_specialize "$gen/$name.mlir"
   "$kilnc" "$gen/$name.mlir" --target="$chip" -o "$out" "${flags[@]}"
 done
 # Attention: for each head dimension, the schedule model's three best block sizes
