@@ -64,7 +64,7 @@ attention() {
 }
 for d in 64 128 256; do
   "$schedule" attention --chip "$chip" --heads 64 --n 4096 --d "$d" --top 3 --per-block |
-    awk '$1 ~ /^[0-9]+x[0-9]+$/ { split($1, b, "x"); print b[1], b[2], $3, $2, $6, ++rank }' |
+    awk '$1 ~ /^[0-9]+x[0-9]+$/ && $NF != "does-not-fit" { split($1, b, "x"); print b[1], b[2], $3, $2, $6, ++rank }' |
     while read -r bm bn threads stages programs rank; do
       for t in bf16 f16; do
         name=attention_d${d}_${bm}x${bn}_s${stages}

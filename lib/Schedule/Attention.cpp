@@ -14,9 +14,9 @@ std::optional<Chip> lookupChip(const std::string &name) {
   // attention measurements (docs/attention-schedule.md), as is the H100's register base
   // (ptxas counts of Kiln's wgmma kernels); the A100's is an earlier, looser estimate.
   if (name == "sm_90a")
-    return Chip{name, 228 * 1024, 227 * 1024, 65536, 2048, 10.0e12, 790e12, 512, 48, true};
+    return Chip{name, 228 * 1024, 227 * 1024, 65536, 2048, 10.0e12, 790e12, 512, 48, true, true};
   if (name == "sm_80")
-    return Chip{name, 164 * 1024, 163 * 1024, 65536, 2048, 5.0e12, 280e12, 512, 75, false};
+    return Chip{name, 164 * 1024, 163 * 1024, 65536, 2048, 5.0e12, 280e12, 512, 75, false, false};
   return std::nullopt;
 }
 
@@ -52,8 +52,13 @@ std::vector<AttentionSchedule> rankAttentionSchedules(const Chip &chip, int64_t 
         AttentionSchedule s;
         s.blockM = bm, s.blockN = bn, s.stages = stages;
         s.threads = bm / 64 * 128; // one warpgroup per 64 query rows
-        // Q once, K and V per stage; mbarriers and alignment (1.5 KiB measured).
+        // Q once, K and V per stage; mbarriers and alignment (1.5 KiB measured). P goes
+        // through shared memory unless wgmma reads it from registers, which needs key
+        // blocks of whole 64-column operand blocks (measured: every sm_80 block, and
+        // sm_90a's 64x32 and 128x32, used exactly BM x BN x 2 bytes more).
         s.sharedBytes = (int64_t)(bm * d * elem + stages * 2 * bn * d * elem) + 2048;
+        if (!chip.warpgroupMma || bn % 64 != 0)
+          s.sharedBytes += (int64_t)(bm * bn * elem);
         s.registers = estimateRegisters(chip, bm, bn, d, s.threads);
         if (s.registers <= 255 && s.sharedBytes <= chip.sharedPerProgram) {
           int64_t regs = (s.registers + 7) / 8 * 8; // allocation granularity

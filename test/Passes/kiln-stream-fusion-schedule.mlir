@@ -6,8 +6,9 @@
 // the IO-aware schedule model of the chip, for their query block and head dimension
 // (docs/attention-schedule.md: 128x128 with 2 stages at D 128 on the H100; at D 64 a
 // 64-row program takes 128 keys with 2 stages and asks for three programs per
-// multiprocessor, which ptxas then fits; the A100's 163 KiB still hold 128x128 with 2
-// stages at D 128); other kernels, and runs without a chip, get 64. The choice is
+// multiprocessor, which ptxas then fits; on the A100 mma.sync stages P in shared memory
+// too, so 128x128 would need 192 KiB of its 163 and it takes 64 keys at D 128); other
+// kernels, and runs without a chip, get 64. The choice is
 // recorded on the kernel: on the H100 a 128-row program alone on its SM also gets a
 // producer warpgroup (warp_specialize), which the A100 has no TMA for and the D 64
 // kernel (three programs per SM) would lose by.
@@ -19,7 +20,7 @@
 // H100: scf.for {{.*}} step %c128_i32
 // A100-LABEL: kiln.func @d128
 // A100-SAME: num_stages = 2 : i64
-// A100-SAME: stream_block = 128 : i64
+// A100-SAME: stream_block = 64 : i64
 // A100-NOT: warp_specialize
 // A100: kiln.return
 // NONE-LABEL: kiln.func @d128

@@ -31,6 +31,8 @@ struct Chip {
   int64_t rowsToSaturate;   ///< query rows in flight per SM that keep the MMAs busy
   int64_t registerBase;     ///< registers a thread needs besides its S, P and O tiles
   bool producerWarpgroup;   ///< TMA + setmaxnreg: copies can go to a warpgroup of their own
+  bool warpgroupMma;        ///< wgmma: P·V reads P from registers (else P is staged in
+                            ///< shared memory for mma.sync's operand layout)
 };
 
 /// Registers each of `threads` threads sharing a register file of `registers` may have
