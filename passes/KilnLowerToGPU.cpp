@@ -257,6 +257,14 @@ private:
   bool deferWgmmaWait = false;
   /// Tiles whose warpgroup MMAs are in flight, oldest first (one commit group each).
   SmallVector<Value> pendingWgmma;
+  /// Pipelined loads (indices) released in `stage` as soon as a wait finds `dot`'s MMAs
+  /// done: an overlapped loop's head loads, which the producer may then refill while
+  /// the softmax runs.
+  struct EarlyRelease {
+    Value dot, stage;
+    SmallVector<int64_t> loads;
+  };
+  std::optional<EarlyRelease> earlyRelease;
   /// Warpgroup-MMA dots whose accumulation is a run-time flag (false on a loop's first
   /// iteration, when the accumulator registers hold nothing yet).
   DenseMap<Operation *, Value> wgmmaAccumulate;
@@ -2107,7 +2115,15 @@ private:
     for (Value p : ArrayRef<Value>(pendingWgmma).take_front(done))
       for (Value &reg : tiles[p])
         reg = b.create<LLVM::ExtractValueOp>(loc, r, ArrayRef<int64_t>{at++});
+    bool released = earlyRelease && llvm::is_contained(
+                                        ArrayRef<Value>(pendingWgmma).take_front(done),
+                                        earlyRelease->dot);
     pendingWgmma.erase(pendingWgmma.begin(), pendingWgmma.begin() + done);
+    if (released) {
+      EarlyRelease r = std::move(*earlyRelease);
+      earlyRelease.reset();
+      releaseLoads(loc, r.loads, r.stage);
+    }
   }
 
   /// Before `op` reads a tile whose MMAs are in flight, waits for them; before control
@@ -3315,11 +3331,11 @@ private:
     scalars.map(op.getInductionVar(), lb);
     unflatten(iterArgs, init);
     waitStage(headLoads, wsStage, wsPhase);
+    earlyRelease = EarlyRelease{plan.first.getResult(), wsStage, headLoads};
     if (failed(lowerHead(UpToFirst)) || failed(lowerHead(Rest)) || failed(lowerHead(Late)))
       return failure();
     beginOp();
     waitWgmma(loc);
-    releaseLoads(loc, headLoads, wsStage);
     SmallVector<Value> loopInit =
         passOn(ArrayRef<Value>(init).slice(accAt, accCount));
     int64_t state = loopInit.size();
@@ -3340,6 +3356,7 @@ private:
       Value stage = args[state], phase = args[state + 1];
       waitStage(headLoads, stage, phase);
       Value previous = previousStage(loc, stage);
+      earlyRelease = EarlyRelease{plan.first.getResult(), stage, headLoads};
       if (failed(lowerHead(UpToFirst)) ||
           failed(lowerTail(previous, previousPhase(loc, stage, phase),
                            zeroStart ? args[state + 2] : Value())) ||
@@ -3350,7 +3367,6 @@ private:
       // ahead of the exponentials it should overlap; a CTA fence keeps it here.
       asmVoid(loc, "fence.acq_rel.cta;", "", {});
       waitWgmma(loc); // the previous iteration's P·V too
-      releaseLoads(loc, headLoads, stage);
       releaseLoads(loc, tailLoads, previous);
       if (failed(lowerHead(Late)))
         return failure();
