@@ -2,8 +2,9 @@
 # Builds warp-specialised attention variants for an A/B run on the GPU:
 #   attention-variants.sh DIR "NAME D BN STAGES [kilnc flags...]"...
 # each from bench/nvidia/kernels/attention.mlir.in (bf16, 128 query rows over two consumer
-# warpgroups and a producer). Then, on the GPU: python3 bench/nvidia/bench.py --kernels DIR
-# --out $OUT --only NAME,... --no-triton --no-peers (variants compare within one run).
+# warpgroups and a producer). Then, on the GPU: python3 bench/nvidia/ab_attention.py DIR
+# NAME... (timing interleaved over rounds: single cases drift by up to 10-20% over a run)
+# and, for the outputs, bench.py --kernels DIR --only NAME,... --no-triton --no-peers.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 out=$1
