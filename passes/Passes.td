@@ -161,11 +161,11 @@ def KilnLowerToGPU : Pass<"kiln-lower-to-gpu", "::mlir::ModuleOp"> {
            "with nvidia-wgmma: pipelined operand tiles come by TMA (tensor maps built by each "
            "program in a global scratch parameter, copies completing on mbarriers)">,
     Option<"pingPong", "ping-pong", "bool", "false",
-           "with warp_specialize: the consumer warpgroups take turns at issuing the MMAs of a "
-           "pipelined loop with two or more dots (named barriers pass the turn), so one "
+           "with warp_specialize: the consumer warpgroups take turns at issuing the MMAs of "
+           "an overlapped loop (see intra-overlap; named barriers pass the turn), so one "
            "warpgroup's softmax overlaps another's MMAs">,
     Option<"intraOverlap", "intra-overlap", "bool", "true",
-           "with warp_specialize and three or more stages: a pipelined loop's last MMA "
+           "with warp_specialize: a pipelined loop's last MMA "
            "group (attention's P·V) is issued in the next iteration right after its first "
            "(S = Q·Kᵀ), so each warpgroup's softmax runs beside its own P·V "
            "(FlashAttention-3's intra-warpgroup overlap)">,

@@ -58,7 +58,7 @@ struct KernelResources {
 struct LoweringKnobs {
   bool tma = true;      ///< sm_90a: copy warpgroup-MMA operand tiles by TMA (else cp.async)
   bool pingPong = false; ///< sm_90a producer kernels: consumer warpgroups take MMA turns
-  bool intraOverlap = true; ///< sm_90a producer kernels, 3+ stages: a loop's last MMA
+  bool intraOverlap = true; ///< sm_90a producer kernels: a loop's last MMA
                             ///< group overlaps the next iteration's softmax
 };
 
