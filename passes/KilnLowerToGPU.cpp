@@ -1762,6 +1762,16 @@ private:
         loc, NVVM::ProxyKind::async_shared,
         NVVM::SharedSpaceAttr::get(b.getContext(), NVVM::SharedSpace::shared_cta));
   }
+  /// After waiting for a stage: where TMA could not copy it (`tmaOk` false), cp.async
+  /// wrote through the generic proxy, and the MMAs read through the async one.
+  void fenceUnlessTma(Location loc, Value tmaOk) {
+    Value copied = b.create<arith::XOrIOp>(loc, tmaOk, b.create<arith::ConstantIntOp>(loc, 1, 1));
+    whenTrue(b, loc, copied, [&](OpBuilder &bb, Location l) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
+      fenceForAsyncProxy(l);
+    });
+  }
 
   /// A dot operand as a shared tile: a shared load's tile, or registers stored to scratch
   /// in the form the dot reads.
@@ -3202,8 +3212,7 @@ private:
     int64_t live = registers(accArg) + registers(plan.first.getResult());
     for (Value v : plan.carried)
       live += registers(v);
-    int64_t budget = warpSpecialized ? ::kiln::schedule::consumerRegisters(threads) : 255;
-    if (live > budget - 56)
+    if (live > ::kiln::schedule::consumerRegisters(threads) - 56)
       return std::nullopt;
     return plan;
   }
@@ -3215,11 +3224,6 @@ private:
   LogicalResult lowerOverlappedFor(scf::ForOp op, OverlapPlan plan) {
     Location loc = op.getLoc();
     Block *body = op.getBody();
-    if (op == wsLoops.front()) { // unconditionally, before any branch
-      if (failed(postMailbox(loc)))
-        return failure();
-      wsTmaOk = allTmaUsable(loc);
-    }
     auto yield = cast<scf::YieldOp>(body->getTerminator());
     ValueRange iterArgs = op.getRegionIterArgs();
     SmallVector<Value> init = flatten(op.getInitArgs(), iterArgs);
@@ -3254,12 +3258,7 @@ private:
     // Waits for `loads` (indices) in `stage`, then maps the stage's tiles.
     auto waitStage = [&](ArrayRef<int64_t> loads, Value stage, Value phase) {
       waitLoads(loc, loads, stage, phase);
-      Value copied = b.create<arith::XOrIOp>(loc, wsTmaOk, b.create<arith::ConstantIntOp>(loc, 1, 1));
-      whenTrue(b, loc, copied, [&](OpBuilder &bb, Location l) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
-        fenceForAsyncProxy(l);
-      });
+      fenceUnlessTma(loc, wsTmaOk);
       for (auto [load, buffer] : llvm::zip(wsLoads[op], wsBuffers))
         pipelined[load] = stageOf(buffer, stage, load.getType());
     };
@@ -3287,10 +3286,8 @@ private:
     };
     auto lowerTail = [&](Value stage, Value phase, Value accumulate) -> LogicalResult {
       waitLoads(loc, tailLoads, stage, phase);
-      for (LoadOp load : plan.tailLoads) {
-        size_t i = llvm::find(wsLoads[op], load) - wsLoads[op].begin();
-        sharedTiles[load] = stageOf(wsBuffers[i], stage, load.getType());
-      }
+      for (int64_t i : tailLoads)
+        sharedTiles[wsLoads[op][i]] = stageOf(wsBuffers[i], stage, wsLoads[op][i].getType());
       if (accumulate)
         wgmmaAccumulate[plan.tail] = accumulate;
       for (Operation &x : body->without_terminator())
@@ -3420,7 +3417,13 @@ private:
         return op.emitOpError("carrying a tensor descriptor is not supported by the GPU "
                               "lowering; make the descriptor inside or before the loop");
     }
-    if (consumerSide && llvm::is_contained(wsLoops, op))
+    bool ws = consumerSide && llvm::is_contained(wsLoops, op);
+    if (ws && op == wsLoops.front()) { // unconditionally, before any branch
+      if (failed(postMailbox(loc)))
+        return failure();
+      wsTmaOk = allTmaUsable(loc);
+    }
+    if (ws)
       if (std::optional<OverlapPlan> plan = overlapPlan(op))
         return lowerOverlappedFor(op, *plan);
     // Software pipeline: copies for iteration i + ahead are issued while iteration i
@@ -3433,14 +3436,8 @@ private:
     SetVector<Operation *> slice;
     SmallVector<LoadOp> ahead = pipelinableLoads(op, slice);
     // With a producer warpgroup the consumers only wait for stages and release them.
-    bool ws = consumerSide && llvm::is_contained(wsLoops, op);
     if (ws)
       ahead = wsLoads[op];
-    if (ws && op == wsLoops.front()) { // unconditionally, before any branch
-      if (failed(postMailbox(loc)))
-        return failure();
-      wsTmaOk = allTmaUsable(loc);
-    }
     int64_t arenaMark = persistentBytes;
     SmallVector<SharedTile> buffers;
     bool overlapMma = !ahead.empty() && stages >= 3 && carriedWgmmaOnly(op);
@@ -3555,13 +3552,7 @@ private:
           waitLoads(loc, loadIndices(op), readStage, phase);
         else
           waitBarrier(loc, stageBarrier(loc, barriers, readStage), phase);
-        // cp.async wrote through the generic proxy; the MMAs read through the async one.
-        Value copied = b.create<arith::XOrIOp>(loc, tmaOk, b.create<arith::ConstantIntOp>(loc, 1, 1));
-        whenTrue(b, loc, copied, [&](OpBuilder &bb, Location l) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
-          fenceForAsyncProxy(l);
-        });
+        fenceUnlessTma(loc, tmaOk);
       } else {
         b.create<NVVM::CpAsyncWaitGroupOp>(loc, distance - 1);
         if (llvm::any_of(ahead, [&](LoadOp l) { return layouts.layoutOf(l).warpgroup; }))

@@ -19,6 +19,8 @@ done
 # adds a producer warpgroup (warp_specialize; sm_90a only).
 gen=$(mktemp -d)
 trap 'rm -rf "$gen"' EXIT
+# The template edit that adds a producer warpgroup.
+ws_edit=(-e "s/    attributes {grid/    attributes {warp_specialize, grid/")
 for cfg in "128 128 64 256 3 1" "128 128 64 256 3 8" "128 256 64 256 4 1" "128 256 64 256 4 8" \
            "128 256 64 256 4 8 cpasync" "128 256 64 256 4 16" "128 256 64 256 4 16 ws" \
            "128 256 32 256 3 1" \
@@ -34,7 +36,7 @@ for cfg in "128 128 64 256 3 1" "128 128 64 256 3 8" "128 256 64 256 4 1" "128 2
   elif [ "${copy:-}" = ws ]; then
     [ "$chip" = sm_90a ] || continue
     name+=_ws
-    edits=(-e "s/    attributes {grid/    attributes {warp_specialize, grid/")
+    edits=("${ws_edit[@]}")
   fi
   sed -e "s/@NAME@/$name/g" -e "s/@BM@/$bm/g" -e "s/@BN@/$bn/g" -e "s/@BK@/$bk/g" \
       -e "s/@THREADS@/$threads/g" -e "s/@STAGES@/$stages/g" -e "s/@GROUP@/$group/g" \
@@ -96,8 +98,7 @@ if [ "$chip" = sm_90a ]; then
     read -r d bn stages t <<<"$cfg"
     name=attention_d${d}_128x${bn}_s${stages}_ws
     [ "$t" = f16 ] && name+=_f16
-    attention "$name" "$t" "$d" 128 "$bn" 256 "$stages" \
-      -e "s/    attributes {grid/    attributes {warp_specialize, grid/"
+    attention "$name" "$t" "$d" 128 "$bn" 256 "$stages" "${ws_edit[@]}"
     grep -q warp_specialize "$gen/$name.mlir"
   done
 fi
