@@ -3,10 +3,9 @@
 
 Generates seeded random cases for every layout-algebra operation that pycute
 (from the `nvidia-cutlass` package) implements, runs them through pycute and
-through one `kiln-layout --rule=coalesced batch` process, and fails unless
-every case agrees: the same layout where pycute accepts, an error where it
-rejects. (`--rule=coalesced` is pycute 4.x's composition rule; the default
-reference rule is checked against ../shared/conformance by the unit tests.)
+through one `kiln-layout batch` process, and fails unless every case agrees:
+the same layout where pycute accepts, an error where it rejects. (The unit
+tests check the same algebra against the committed conformance data.)
 
   python3 scripts/layout_reference.py --kiln-layout build/bin/kiln-layout
 """
@@ -144,7 +143,7 @@ def main():
             lines.append(op + " " + " ".join(text))
             expected.append(reference(op, args))
 
-    proc = subprocess.run([opts.kiln_layout, "--rule=coalesced", "batch"],
+    proc = subprocess.run([opts.kiln_layout, "batch"],
                           input="\n".join(lines) + "\n", capture_output=True, text=True)
     if proc.returncode != 0:
         sys.exit("kiln-layout batch failed: " + proc.stderr)

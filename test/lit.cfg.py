@@ -15,7 +15,6 @@ config.environment["PATH"] = os.pathsep.join(
     [config.kiln_tools_dir, config.kiln_examples_dir, config.llvm_tools_dir,
      config.environment.get("PATH", os.environ.get("PATH", ""))])
 config.substitutions.append(("%python", config.python_executable))
-config.substitutions.append(("%shared", config.kiln_shared_dir))
 config.substitutions.append(("%kiln_src", config.kiln_src_root))
 config.substitutions.append(("%examples", os.path.join(config.kiln_src_root, "examples")))
 

@@ -65,18 +65,6 @@ template <typename T, typename F> Result<T> guard(F &&f) {
   }
 }
 
-/// The composition rule of the public call in progress on this thread.
-extern thread_local CompositionRule activeRule;
-
-/// guard() with `rule` active for the duration of `f`.
-template <typename T, typename F> Result<T> guardRule(CompositionRule rule, F &&f) {
-  CompositionRule saved = activeRule;
-  activeRule = rule;
-  Result<T> r = guard<T>(std::forward<F>(f));
-  activeRule = saved;
-  return r;
-}
-
 /// Unwraps a Result inside the throwing world.
 template <typename T> T unwrap(Result<T> r) {
   if (!r)

@@ -401,42 +401,10 @@ Result<Layout> slice(const IntTuple &coord, const Layout &l) {
 // composition
 //===----------------------------------------------------------------------===//
 
-/// CuTe's shape_div for integers: a / b rounded up, defined only when one
-/// divides the other.
-static int64_t shapeDiv(int64_t a, int64_t b, const Layout &lhs, const Layout &rhs) {
-  if (!(floorMod(a, b, "composition") == 0 || floorMod(b, a, "composition") == 0))
-    fail("composition of " + lhs.str() + " with " + rhs.str() + ": " +
-         std::to_string(a) + " and " + std::to_string(b) +
-         " do not divide each other (divisibility condition)");
-  return floorDiv(a + b - 1, b, "composition");
-}
-
-thread_local CompositionRule detail::activeRule = CompositionRule::Reference;
-
-/// The reference rule: walk the flattened left layout, dividing the right
-/// stride out of each mode and modding the right shape out of the result.
-static Layout composeReference(const Layout &a, int64_t restShape, int64_t restStride,
-                               const Layout &b) {
-  std::vector<int64_t> fs = flattenToVector(a.shape()), fd = flattenToVector(a.stride());
-  if (fs.empty())
-    fail("composition of " + a.str() + " with " + b.str() + ": the left layout has no modes");
-  std::vector<int64_t> rs, rd;
-  for (size_t i = 0; i + 1 < fs.size(); ++i) {
-    int64_t s1 = shapeDiv(fs[i], restStride, a, b);
-    rs.push_back(std::min(s1, restShape));
-    rd.push_back(mul(restStride, fd[i], "composition"));
-    restShape = shapeDiv(restShape, s1 < 0 ? -s1 : s1, a, b);
-    restStride = shapeDiv(restStride, fs[i], a, b);
-  }
-  rs.push_back(restShape);
-  rd.push_back(mul(restStride, fd.back(), "composition"));
-  return coalesce(tupleLayout(rs, rd));
-}
-
-/// The coalesced rule (pycute 4.x): coalesce the left layout first, then
-/// require only that strides and shapes divide where the walk crosses a mode.
-static Layout composeCoalesced(const Layout &a, int64_t restShape, int64_t restStride,
-                               const Layout &b) {
+/// CuTe's rule (pycute 4.2): coalesce the left layout first, then require only
+/// that strides and shapes divide where the walk crosses a mode.
+static Layout composeModes(const Layout &a, int64_t restShape, int64_t restStride,
+                           const Layout &b) {
   std::vector<int64_t> rs, rd;
   Layout flatA = coalesce(a);
   std::vector<int64_t> fs = flattenToVector(flatA.shape());
@@ -474,9 +442,7 @@ Layout detail::compositionT(const Layout &a, const Layout &b) {
   }
   if (b.stride().value() == 0)
     return Layout(b.shape().value(), 0);
-  if (activeRule == CompositionRule::Coalesced)
-    return composeCoalesced(a, b.shape().value(), b.stride().value(), b);
-  return composeReference(a, b.shape().value(), b.stride().value(), b);
+  return composeModes(a, b.shape().value(), b.stride().value(), b);
 }
 
 static void checkModeCount(const Layout &a, const Tiler &b, const char *op) {
@@ -500,12 +466,12 @@ Layout detail::compositionT(const Layout &a, const Tiler &b) {
   return makeLayout(modes);
 }
 
-Result<Layout> composition(const Layout &a, const Layout &b, CompositionRule rule) {
-  return guardRule<Layout>(rule, [&] { return compositionT(a, b); });
+Result<Layout> composition(const Layout &a, const Layout &b) {
+  return guard<Layout>([&] { return compositionT(a, b); });
 }
 
-Result<Layout> composition(const Layout &a, const Tiler &b, CompositionRule rule) {
-  return guardRule<Layout>(rule, [&] { return compositionT(a, b); });
+Result<Layout> composition(const Layout &a, const Tiler &b) {
+  return guard<Layout>([&] { return compositionT(a, b); });
 }
 
 //===----------------------------------------------------------------------===//
@@ -643,34 +609,34 @@ static Layout tiledFrom(const Layout &zipped) {
   return makeLayout(modes);
 }
 
-Result<Layout> logicalDivide(const Layout &a, const Tiler &b, CompositionRule rule) {
+Result<Layout> logicalDivide(const Layout &a, const Tiler &b) {
   return withContext(
-      guardRule<Layout>(rule, [&] { return logicalDivideT(a, b); }),
+      guard<Layout>([&] { return logicalDivideT(a, b); }),
       "logical_divide of " + a.str() + " by " + b.str());
 }
-Result<Layout> zippedDivide(const Layout &a, const Tiler &b, CompositionRule rule) {
+Result<Layout> zippedDivide(const Layout &a, const Tiler &b) {
   return withContext(
-      guardRule<Layout>(rule, [&] { return hierUnzip(logicalDivideT, a, b); }),
+      guard<Layout>([&] { return hierUnzip(logicalDivideT, a, b); }),
       "zipped_divide of " + a.str() + " by " + b.str());
 }
-Result<Layout> tiledDivide(const Layout &a, const Tiler &b, CompositionRule rule) {
+Result<Layout> tiledDivide(const Layout &a, const Tiler &b) {
   return withContext(
-      guardRule<Layout>(rule, [&] { return tiledFrom(hierUnzip(logicalDivideT, a, b)); }),
+      guard<Layout>([&] { return tiledFrom(hierUnzip(logicalDivideT, a, b)); }),
       "tiled_divide of " + a.str() + " by " + b.str());
 }
-Result<Layout> logicalProduct(const Layout &a, const Tiler &b, CompositionRule rule) {
+Result<Layout> logicalProduct(const Layout &a, const Tiler &b) {
   return withContext(
-      guardRule<Layout>(rule, [&] { return logicalProductT(a, b); }),
+      guard<Layout>([&] { return logicalProductT(a, b); }),
       "logical_product of " + a.str() + " by " + b.str());
 }
-Result<Layout> zippedProduct(const Layout &a, const Tiler &b, CompositionRule rule) {
+Result<Layout> zippedProduct(const Layout &a, const Tiler &b) {
   return withContext(
-      guardRule<Layout>(rule, [&] { return hierUnzip(logicalProductT, a, b); }),
+      guard<Layout>([&] { return hierUnzip(logicalProductT, a, b); }),
       "zipped_product of " + a.str() + " by " + b.str());
 }
-Result<Layout> tiledProduct(const Layout &a, const Tiler &b, CompositionRule rule) {
+Result<Layout> tiledProduct(const Layout &a, const Tiler &b) {
   return withContext(
-      guardRule<Layout>(rule, [&] { return tiledFrom(hierUnzip(logicalProductT, a, b)); }),
+      guard<Layout>([&] { return tiledFrom(hierUnzip(logicalProductT, a, b)); }),
       "tiled_product of " + a.str() + " by " + b.str());
 }
 
@@ -694,14 +660,14 @@ static Layout zipProduct(const Layout &a, const Layout &b, bool raked) {
   return makeLayout(modes);
 }
 
-Result<Layout> blockedProduct(const Layout &a, const Layout &b, CompositionRule rule) {
+Result<Layout> blockedProduct(const Layout &a, const Layout &b) {
   return withContext(
-      guardRule<Layout>(rule, [&] { return zipProduct(a, b, /*raked=*/false); }),
+      guard<Layout>([&] { return zipProduct(a, b, /*raked=*/false); }),
       "blocked_product of " + a.str() + " by " + b.str());
 }
-Result<Layout> rakedProduct(const Layout &a, const Layout &b, CompositionRule rule) {
+Result<Layout> rakedProduct(const Layout &a, const Layout &b) {
   return withContext(
-      guardRule<Layout>(rule, [&] { return zipProduct(a, b, /*raked=*/true); }),
+      guard<Layout>([&] { return zipProduct(a, b, /*raked=*/true); }),
       "raked_product of " + a.str() + " by " + b.str());
 }
 

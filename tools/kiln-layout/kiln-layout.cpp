@@ -24,7 +24,7 @@ using namespace kiln::layout;
 
 namespace {
 
-const char *kUsage = R"(usage: kiln-layout [--rule=reference|coalesced] COMMAND ARGS...
+const char *kUsage = R"(usage: kiln-layout COMMAND ARGS...
 
 Layouts use CuTe's notation without spaces: (4,8):(1,4)  ((2,4),8):((1,2),8)  8:1
 A swizzled layout is written Sw<B,M,S>oL, e.g. Sw<3,3,3>o(8,64):(64,1).
@@ -50,12 +50,9 @@ Batch:
   batch                 read "COMMAND ARGS..." lines from stdin, print one
                         result or "error: MESSAGE" per line
 
---rule=coalesced uses pycute 4.x's composition rule (coalesce the left layout
-first); the default is CuTe's reference rule (see docs/layouts.md).
+Composition follows current CuTe (pycute 4.2; see docs/layouts.md).
 Invalid input prints an error and exits with status 1.
 )";
-
-CompositionRule gRule = CompositionRule::Reference;
 
 Result<Layout> layoutArg(const std::string &s) { return parseLayout(s); }
 
@@ -194,25 +191,25 @@ Result<std::string> runCommand(const std::vector<std::string> &args) {
       auto b = layoutArg(args[2]);
       if (!b)
         return R::failure(b.error());
-      return wrap(cmd == "blocked_product" ? blockedProduct(*a, *b, gRule)
-                                           : rakedProduct(*a, *b, gRule));
+      return wrap(cmd == "blocked_product" ? blockedProduct(*a, *b)
+                                           : rakedProduct(*a, *b));
     }
     auto b = parseTiler(args[2]);
     if (!b)
       return R::failure(b.error());
     if (cmd == "composition")
-      return wrap(composition(*a, *b, gRule));
+      return wrap(composition(*a, *b));
     if (cmd == "logical_divide")
-      return wrap(logicalDivide(*a, *b, gRule));
+      return wrap(logicalDivide(*a, *b));
     if (cmd == "zipped_divide")
-      return wrap(zippedDivide(*a, *b, gRule));
+      return wrap(zippedDivide(*a, *b));
     if (cmd == "tiled_divide")
-      return wrap(tiledDivide(*a, *b, gRule));
+      return wrap(tiledDivide(*a, *b));
     if (cmd == "logical_product")
-      return wrap(logicalProduct(*a, *b, gRule));
+      return wrap(logicalProduct(*a, *b));
     if (cmd == "zipped_product")
-      return wrap(zippedProduct(*a, *b, gRule));
-    return wrap(tiledProduct(*a, *b, gRule));
+      return wrap(zippedProduct(*a, *b));
+    return wrap(tiledProduct(*a, *b));
   }
   return R::failure("unknown command '" + cmd + "' (try --help)");
 }
@@ -295,16 +292,6 @@ int main(int argc, char **argv) {
     if (a == "--help" || a == "-h") {
       std::cout << kUsage;
       return 0;
-    }
-    if (a.rfind("--rule=", 0) == 0 && args.empty()) {
-      std::string rule = a.substr(7);
-      if (rule == "reference")
-        gRule = CompositionRule::Reference;
-      else if (rule == "coalesced")
-        gRule = CompositionRule::Coalesced;
-      else
-        return fail("unknown rule '" + rule + "' (reference or coalesced)");
-      continue;
     }
     args.push_back(a);
   }

@@ -179,29 +179,18 @@ Result<Layout> slice(const IntTuple &coord, const Layout &l);
 Result<std::pair<Layout, int64_t>> sliceAndOffset(const IntTuple &coord,
                                                    const Layout &l);
 
-/// How composition treats a left layout whose modes the right layout's
-/// strides cut across. Both rules give R(c) == A(B(c)) whenever they accept.
-enum class CompositionRule {
-  /// CuTe's reference rule, as in ../shared/conformance: walk the flattened
-  /// (not coalesced) left layout; every mode and the remaining stride/shape
-  /// must divide one another. The default.
-  Reference,
-  /// pycute 4.x: coalesce the left layout first; only the stride needs to
-  /// divide the modes it crosses. Accepts a superset of Reference.
-  Coalesced,
-};
-
 /// R = A o B with R(c) == A(B(c)) for every coordinate c of B, shaped like B.
-/// Requires the divisibility condition of `rule` (see CompositionRule);
-/// otherwise an error says which numbers do not divide.
+/// CuTe's rule (pycute 4.2): A is coalesced first, and B's stride must divide
+/// (or be divided by) each mode of coalesced A that it walks across; otherwise
+/// an error says which numbers do not divide. Like CuTe, a B that runs past
+/// A's last mode extends it, and where shapes do not divide the result may be
+/// smaller than B.
 /// Example: composition((4,8):(8,1), 8:4) == 8:1 (every 4th element of a
 /// row-major 4x8 tile, walked column-major, is the contiguous 0..7).
-Result<Layout> composition(const Layout &a, const Layout &b,
-                           CompositionRule rule = CompositionRule::Reference);
+Result<Layout> composition(const Layout &a, const Layout &b);
 /// By-mode composition: mode i of A is composed with tiler mode i, remaining
 /// modes of A are kept. Requires rank(A) >= rank(tiler).
-Result<Layout> composition(const Layout &a, const Tiler &b,
-                           CompositionRule rule = CompositionRule::Reference);
+Result<Layout> composition(const Layout &a, const Tiler &b);
 
 /// The complement of L with respect to `cotarget`: a layout C, ordered by
 /// stride, such that (L, C) covers 0..cotarget-1 without overlap when L is
@@ -222,35 +211,27 @@ Result<Layout> leftInverse(const Layout &l);
 
 /// composition(A, (B, complement(B, size(A)))): mode 0 is the tile, mode 1
 /// iterates over tiles. By mode for tuple tilers.
-Result<Layout> logicalDivide(const Layout &a, const Tiler &b,
-                     CompositionRule rule = CompositionRule::Reference);
+Result<Layout> logicalDivide(const Layout &a, const Tiler &b);
 /// Like logicalDivide, but gathers all tile modes into mode 0 and all rest
 /// modes into mode 1: ((tile...),(rest...)).
-Result<Layout> zippedDivide(const Layout &a, const Tiler &b,
-                     CompositionRule rule = CompositionRule::Reference);
+Result<Layout> zippedDivide(const Layout &a, const Tiler &b);
 /// Like zippedDivide, but the rest modes become top-level modes:
 /// ((tile...),rest0,rest1,...).
-Result<Layout> tiledDivide(const Layout &a, const Tiler &b,
-                     CompositionRule rule = CompositionRule::Reference);
+Result<Layout> tiledDivide(const Layout &a, const Tiler &b);
 
 /// (A, complement(A, size(A)*cosize(B)) o B): B copies of A. By mode for
 /// tuple tilers.
-Result<Layout> logicalProduct(const Layout &a, const Tiler &b,
-                     CompositionRule rule = CompositionRule::Reference);
+Result<Layout> logicalProduct(const Layout &a, const Tiler &b);
 /// Like logicalProduct with tuple tilers, modes gathered as in zippedDivide.
-Result<Layout> zippedProduct(const Layout &a, const Tiler &b,
-                     CompositionRule rule = CompositionRule::Reference);
+Result<Layout> zippedProduct(const Layout &a, const Tiler &b);
 /// Like zippedProduct with the rest modes at top level.
-Result<Layout> tiledProduct(const Layout &a, const Tiler &b,
-                     CompositionRule rule = CompositionRule::Reference);
+Result<Layout> tiledProduct(const Layout &a, const Tiler &b);
 /// Mode-wise (A_i, B'_i) after a logical product of A and B padded to the
 /// same rank: tiles of A laid out "blocked" by B. blockedProduct((2,2):(1,2),
 /// (3,4):(1,3)) has shape ((2,3),(2,4)).
-Result<Layout> blockedProduct(const Layout &a, const Layout &b,
-                     CompositionRule rule = CompositionRule::Reference);
+Result<Layout> blockedProduct(const Layout &a, const Layout &b);
 /// Mode-wise (B'_i, A_i): elements of A "raked" (interleaved) across B.
-Result<Layout> rakedProduct(const Layout &a, const Layout &b,
-                     CompositionRule rule = CompositionRule::Reference);
+Result<Layout> rakedProduct(const Layout &a, const Layout &b);
 
 } // namespace kiln::layout
 

@@ -1,10 +1,10 @@
 //===- ConformanceTest.cpp - The 18,000 CuTe reference cases --------------===//
 //
-// Runs ../shared/conformance/cute-layout-algebra.jsonl (computed with pycute):
+// Runs data/cute-layout-algebra.jsonl (computed with pycute 4.2, current CuTe):
 // every accepted case must give the same layout (or one with the same shape
 // that is the same function) and the same first values; every `null` case
-// must be rejected. The file is found through $KILN_CONFORMANCE_FILE, else at
-// ../shared/conformance/ beside the source tree; a missing file fails.
+// must be rejected. $KILN_CONFORMANCE_FILE names another file; a missing file
+// fails.
 //
 //===----------------------------------------------------------------------===//
 
@@ -125,8 +125,7 @@ private:
 std::string conformanceFile() {
   if (const char *env = std::getenv("KILN_CONFORMANCE_FILE"))
     return env;
-  return std::string(KILN_SOURCE_DIR) +
-         "/../shared/conformance/cute-layout-algebra.jsonl";
+  return std::string(KILN_SOURCE_DIR) + "/test/unit/Layout/data/cute-layout-algebra.jsonl";
 }
 
 Result<Layout> runOp(const std::string &op, const std::vector<Json> &args) {
