@@ -2,9 +2,11 @@
 # Builds warp-specialised attention variants for an A/B run on the GPU:
 #   attention-variants.sh DIR "NAME D BN STAGES [kilnc flags...]"...
 # each from bench/nvidia/kernels/attention.mlir.in (bf16, 128 query rows over two consumer
-# warpgroups and a producer). Then, on the GPU: python3 bench/nvidia/ab_attention.py DIR
-# NAME... (timing interleaved over rounds: single cases drift by up to 10-20% over a run)
-# and, for the outputs, bench.py --kernels DIR --only NAME,... --no-triton --no-peers.
+# warpgroups and a producer). Then, on the GPU, checks and timing interleaved over rounds
+# (single cases drift by up to 10-20% over a run), ratios to the first NAME:
+#   python3 bench/nvidia/bench.py --kernels DIR --variants --only NAME,NAME,... --out $OUT
+# or, the same kernel built at two commits into DIR_A and DIR_B:
+#   python3 bench/nvidia/bench.py --kernels DIR_A --ab DIR_B --only NAME --out $OUT
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 out=$1

@@ -3,12 +3,18 @@
 
   python3 bench/nvidia/bench.py --kernels DIR --out DIR     # checks + timings + JSON (+ PNG)
   python3 bench/nvidia/bench.py --kernels DIR --sanitize    # small checks only (for compute-sanitizer)
+  python3 bench/nvidia/bench.py --kernels A --ab B --only NAME      # A/B: two builds of NAME
+  python3 bench/nvidia/bench.py --kernels DIR --variants --only N1,N2  # A/B: variants N2.. vs N1
   python3 bench/nvidia/bench.py --self-test                 # no GPU, standard library only
 
 DIR holds what `kilnc FILE.mlir --target=sm_90a -o DIR` writes: NAME.cubin, NAME.ptx, NAME.json.
 Each kernel is launched from its cubin (CuPy's RawModule, or the driver API through ctypes when
 CuPy is missing) on torch tensors' device pointers, with the grid, block and dynamic shared
 memory its JSON names. Protocol: ../../shared/design/PERFORMANCE.md.
+
+Timing (timing.py): every case times ours and its peers (A/B: the builds) interleaved, each
+round every contender once, the order rotating; ms is the median over rounds, and each peer's
+`ratio` the median over rounds of ours' rate over the peer's, `ratio_spread` its min and max.
 
 Exit status: 0 all checks passed; 1 a check failed (or a kernel is missing / could not be
 loaded); 2 no CUDA device (or torch missing) -- nothing was run.
@@ -17,18 +23,21 @@ loaded); 2 no CUDA device (or torch missing) -- nothing was run.
 import argparse
 import ctypes
 import datetime
+import functools
 import itertools
 import json
 import math
 import os
 import random
 import re
-import statistics
 import sys
 import time
 import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)  # timing.py and the Triton peers sit beside this file
+import timing  # noqa: E402
 
 # --------------------------------------------------------------------------------------------
 # Grid expressions (mirror of dialects/Kiln/GridExpr.cpp: int64, C division, x/0 == 0)
@@ -234,6 +243,15 @@ def check_gpu_meta(meta):
     return problems
 
 
+def family_kind(name):
+    """The harness that checks and times a kernel, from its name: every matmul_* tile shape
+    is a matmul, every attention_* kernel but the varlen one an attention."""
+    for base in ("matmul", "attention"):
+        if (name == base or name.startswith(base + "_")) and name != "attention_varlen":
+            return base
+    return name
+
+
 def attention_dtype(name):
     """Element type of an attention kernel from its name (..._f16: f16); bf16 else."""
     return "f16" if name.endswith("_f16") else "bf16"
@@ -293,8 +311,8 @@ def gpu_slug(name):
     return s or "unknown-gpu"
 
 
-def result_basename(gpu, date):
-    return "%s-%s-nvidia" % (gpu_slug(gpu), date)
+def result_basename(gpu, date, tag="nvidia"):
+    return "%s-%s-%s" % (gpu_slug(gpu), date, tag)
 
 
 def _r(x, nd=4):
@@ -308,8 +326,9 @@ def _r(x, nd=4):
     return x
 
 
-def measurement(ms=None, nbytes=None, copy_gbs=None, rel_err=None, error=None, **extra):
-    """One 'ours' or peer entry: ms, gbs (bytes/ms), fraction of copy ceiling, rel_err."""
+def measurement(ms=None, nbytes=None, copy_gbs=None, rel_err=None, error=None, flops=None, **extra):
+    """One 'ours', peer or build entry: ms, gbs (bytes/ms) and its fraction of the copy
+    ceiling, or tflops; rel_err."""
     m = {}
     if error is not None:
         m["error"] = str(error)[:500]
@@ -320,6 +339,8 @@ def measurement(ms=None, nbytes=None, copy_gbs=None, rel_err=None, error=None, *
             m["gbs"] = _r(gbs)
             if copy_gbs:
                 m["frac_copy"] = _r(gbs / copy_gbs, 3)
+        if flops:
+            m["tflops"] = _r(flops / (ms * 1e-3) / 1e12)
     if rel_err is not None:
         m["rel_err"] = _r(rel_err, 3)
     for k, v in extra.items():
@@ -327,8 +348,43 @@ def measurement(ms=None, nbytes=None, copy_gbs=None, rel_err=None, error=None, *
     return m
 
 
+def round_entries(ms, errors, pre, builds, nbytes=None, flops=None, copy_gbs=None,
+                  keep_rounds=False):
+    """Results entries of one case from its interleaved rounds (timing.interleave's
+    {name: [ms per round]} and errors), one per name in `pre`, which holds what the checks
+    found for it (rel_err, correct, ...) or the error that kept it out of the rounds.
+
+    An entry's ms is its median over rounds, `ms_spread` their min and max. builds[0] is
+    the baseline (ours): each peer's `ratio` is the baseline's rate over the peer's, each
+    other build's its own rate over the baseline's, both the median of per-round ratios,
+    with `ratio_spread` their min and max. keep_rounds adds each round's ms (A/B runs)."""
+    base = ms.get(builds[0])
+    out = {}
+    for name, info in pre.items():
+        series = ms.get(name) or []
+        med, spread = timing.over_rounds(series)
+        info = dict(info)
+        err = info.pop("error", None) or errors.get(name)
+        m = measurement(ms=med, nbytes=nbytes, copy_gbs=copy_gbs, flops=flops,
+                        rel_err=info.pop("rel_err", None), error=err, **info)
+        if med is not None:
+            m["ms_spread"] = [_r(x) for x in spread]
+            if keep_rounds:
+                m["rounds_ms"] = [_r(x) for x in series]
+            if name != builds[0] and base:
+                pair = (base, series) if name in builds else (series, base)
+                ratio, rspread = timing.ratio_over_rounds(*pair)
+                if ratio is not None:
+                    m["ratio"] = _r(ratio)
+                    m["ratio_spread"] = [_r(x) for x in rspread]
+        out[name] = m
+    return out
+
+
 def validate_results(doc):
-    """Schema check of a results document (PERFORMANCE.md); returns a list of problems."""
+    """Schema check of a results document (PERFORMANCE.md); returns a list of problems.
+    A/B documents carry `builds` (by label, `baseline` among them) where others carry
+    `ours` and `peers`."""
     problems = []
     for key, typ in (("gpu", str), ("date", str), ("commit", str), ("ceilings", dict), ("cases", list)):
         if not isinstance(doc.get(key), typ):
@@ -336,10 +392,16 @@ def validate_results(doc):
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(doc.get("date", ""))):
         problems.append("date is not yyyy-mm-dd")
     for i, c in enumerate(doc.get("cases", [])):
-        for key in ("family", "case", "ours", "peers"):
+        ab = "builds" in c
+        for key in ("family", "case") + (("baseline",) if ab else ("ours", "peers")):
             if key not in c:
                 problems.append("cases[%d] lacks '%s'" % (i, key))
-        entries = [("ours", c.get("ours", {}))] + list(c.get("peers", {}).items())
+        if ab:
+            entries = list(c["builds"].items())
+            if c.get("baseline") not in c["builds"]:
+                problems.append("cases[%d]'s baseline is not one of its builds" % i)
+        else:
+            entries = [("ours", c.get("ours", {}))] + list(c.get("peers", {}).items())
         for who, m in entries:
             if not isinstance(m, dict):
                 problems.append("cases[%d].%s is not an object" % (i, who))
@@ -349,13 +411,13 @@ def validate_results(doc):
     return problems
 
 
-def write_results(doc, out_dir):
-    """Writes <gpu-slug>-<date>-nvidia.json under out_dir; returns its path."""
+def write_results(doc, out_dir, tag="nvidia"):
+    """Writes <gpu-slug>-<date>-<tag>.json under out_dir; returns its path."""
     problems = validate_results(doc)
     if problems:
         raise ValueError("results do not fit the schema: " + "; ".join(problems))
     os.makedirs(out_dir, exist_ok=True)
-    path = os.path.join(out_dir, result_basename(doc["gpu"], doc["date"]) + ".json")
+    path = os.path.join(out_dir, result_basename(doc["gpu"], doc["date"], tag) + ".json")
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
         json.dump(doc, f, indent=1, allow_nan=False)
@@ -365,9 +427,12 @@ def write_results(doc, out_dir):
 
 
 NOT_TIMED = "not timed"
+# The peer a case is judged against first (PERFORMANCE.md's targets): cuDNN for attention,
+# torch for linear_relu (its fused addmm + relu), cuBLAS for GEMM.
+PRIMARY_PEERS = ("cudnn", "torch", "cublas")
 
 
-def _fmt_gbs(m):
+def _fmt_rate(m):
     if not m:
         return "-"
     if "tflops" in m:
@@ -382,67 +447,156 @@ def _fmt_gbs(m):
     return "-"
 
 
-def format_table(doc):
-    """Short plain-text table of the results document (printed last)."""
-    rows = [("family", "case", "ours GB/s (%copy)", "torch", "triton", "ours/torch",
-             "ours/triton", "rel_err")]
-    for c in doc.get("cases", []):
-        ours, peers = c.get("ours", {}), c.get("peers", {})
+def _fmt_ratio(ours, other):
+    """The entry's interleaved ratio and its spread; files without one: a ratio of medians."""
+    if "ratio" in other:
+        lo, hi = other.get("ratio_spread") or (other["ratio"], other["ratio"])
+        return "%.2fx [%.2f-%.2f]" % (other["ratio"], lo, hi)
+    if "ms" in ours and "ms" in other and ours["ms"] > 0:
+        return "%.2fx" % (other["ms"] / ours["ms"])
+    return "-"
 
-        def ratio(p):
-            pm = peers.get(p, {})
-            pm = pm or peers.get("cublas", {}) if p == "torch" else pm
-            if "ms" in ours and "ms" in pm and ours["ms"] > 0:
-                return "%.2fx" % (pm["ms"] / ours["ms"])
-            return "-"
-        rel = ours.get("rel_err")
-        rows.append((c["family"], c["case"], _fmt_gbs(ours),
-                     _fmt_gbs(peers.get("torch") or peers.get("cublas")),
-                     _fmt_gbs(peers.get("triton")), ratio("torch"), ratio("triton"),
-                     "-" if rel is None else "%.1e" % rel))
+
+def _table(head, rows):
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    copy = doc.get("ceilings", {}).get("copy_gbs")
-    head = "%s  %s  commit %s  copy ceiling %s GB/s" % (
-        doc.get("gpu"), doc.get("date"), doc.get("commit"), "-" if copy is None else "%.0f" % copy)
     return head + "\n" + "\n".join(lines)
 
 
+def format_table(doc):
+    """Short plain-text table of the results document (printed last). Ratios are ours'
+    rate over the peer's (A/B: each build's over the baseline's), [min-max] over rounds."""
+    copy = doc.get("ceilings", {}).get("copy_gbs")
+    head = "%s  %s  commit %s  copy ceiling %s GB/s" % (
+        doc.get("gpu"), doc.get("date"), doc.get("commit"), "-" if copy is None else "%.0f" % copy)
+    if doc.get("mode") == "ab":
+        head += "\nbuilds: " + ", ".join("%s = %s" % kv for kv in doc.get("builds", {}).items())
+        rows = [("family", "case", "build", "rate", "ms [min-max]", "vs baseline", "rel_err")]
+        for c in doc.get("cases", []):
+            base = c["builds"][c["baseline"]]
+            for label, m in c["builds"].items():
+                spread = m.get("ms_spread")
+                rows.append((c["family"], c["case"], label, _fmt_rate(m),
+                             "-" if "ms" not in m else "%.4g [%.4g-%.4g]" % (
+                                 m["ms"], *(spread or (m["ms"], m["ms"]))),
+                             "baseline" if label == c["baseline"] else _fmt_ratio(base, m),
+                             "-" if m.get("rel_err") is None else "%.1e" % m["rel_err"]))
+        return _table(head, rows)
+    rows = [("family", "case", "ours", "peer", "ours/peer", "triton",
+             "ours/triton", "rel_err")]
+    for c in doc.get("cases", []):
+        ours, peers = c.get("ours", {}), c.get("peers", {})
+        name = next((p for p in PRIMARY_PEERS if p in peers), None)
+        pm = peers.get(name, {})
+        rel = ours.get("rel_err")
+        rows.append((c["family"], c["case"], _fmt_rate(ours),
+                     "-" if name is None else "%s %s" % (name, _fmt_rate(pm)),
+                     _fmt_ratio(ours, pm), _fmt_rate(peers.get("triton")),
+                     _fmt_ratio(ours, peers.get("triton", {})),
+                     "-" if rel is None else "%.1e" % rel))
+    return _table(head, rows)
+
+
+def plot_panels(doc):
+    """The plot's panels: [(title, unit key, [case])], bandwidth-bound cases in GB/s,
+    GEMM and attention in TFLOP/s; every case with a rate goes in one of them."""
+    panels = {"bandwidth": [], "GEMM": [], "attention": [], "other": []}
+    for c in doc.get("cases", []):
+        entries = list(c.get("builds", {}).values()) + [c.get("ours", {})] + \
+            list(c.get("peers", {}).values())
+        if any("gbs" in m for m in entries):
+            panels["bandwidth"].append(c)
+        elif any("tflops" in m for m in entries):
+            kind = family_kind(c["family"])
+            panels["attention" if kind.startswith("attention") else
+                   "GEMM" if kind in ("matmul", "linear_relu") else "other"].append(c)
+    titles = {"bandwidth": ("bandwidth-bound: GB/s (read + write)", "gbs"),
+              "GEMM": ("GEMM: TFLOP/s", "tflops"), "attention": ("attention: TFLOP/s", "tflops"),
+              "other": ("TFLOP/s", "tflops")}
+    return [(titles[k][0], titles[k][1], v) for k, v in panels.items() if v]
+
+
+def _plot_note(case):
+    """The ratio printed beside a case's row: ours over its primary peer (A/B: each build
+    over the baseline), the median over rounds."""
+    if "builds" in case:
+        return "  ".join("%s %.2fx" % (label, m["ratio"]) for label, m in case["builds"].items()
+                         if "ratio" in m)
+    name = next((p for p in PRIMARY_PEERS if "ratio" in case["peers"].get(p, {})), None)
+    return "" if name is None else "%.2fx %s" % (case["peers"][name]["ratio"], name)
+
+
 def write_plot(doc, path):
-    """Bar chart of GB/s per case (ours and peers) with the copy ceiling; False if no matplotlib."""
+    """Horizontal bars per case, one panel per kind of rate: ours (A/B: each build) as bars
+    with whiskers over rounds, peers as markers beside them, the ratio at the right; False
+    without matplotlib."""
     try:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.transforms import blended_transform_factory
     except Exception:
         return False
-    cases = [c for c in doc["cases"] if any("gbs" in m for m in [c["ours"]] + list(c["peers"].values()))]
-    if not cases:
+    panels = plot_panels(doc)
+    if not panels:
         return False
-    who = ["ours", "torch", "triton"]
-    colors = {"ours": "#d62728", "torch": "#1f77b4", "triton": "#2ca02c"}
-    width = 0.8 / len(who)
-    fig, ax = plt.subplots(figsize=(max(6, 1.8 * len(cases)), 4.5))
-    for j, w in enumerate(who):
-        xs, ys = [], []
+    marks = {"cudnn": ("D", "#1f77b4"), "cublas": ("D", "#1f77b4"), "torch": ("o", "#17becf"),
+             "flash": ("s", "#9467bd"), "mem_efficient": ("v", "#8c564b"),
+             "triton": ("^", "#2ca02c")}
+    bar_colors = ["#d62728", "#ff7f0e", "#e377c2", "#7f7f7f", "#bcbd22"]
+    sizes = [len(cases) for _, _, cases in panels]
+    fig, axes = plt.subplots(len(panels), 1, squeeze=False,
+                             gridspec_kw={"height_ratios": [s + 2 for s in sizes]},
+                             figsize=(11, 1.5 + 0.24 * sum(s + 2 for s in sizes)))
+    for ax, (title, unit, cases) in zip(axes[:, 0], panels):
+        labels = list(cases[0]["builds"]) if "builds" in cases[0] else ["Kiln"]
+        h = 0.8 / len(labels)
+        seen = set()
+        rates = [m[unit] for c in cases for m in list(c.get("builds", {}).values()) +
+                 [c.get("ours", {})] + list(c.get("peers", {}).values()) if m.get(unit)]
+        # M = 1 and 16 GEMMs run at a few TFLOP/s beside hundreds: a log axis shows both.
+        left = min(rates) / 2 if rates and max(rates) > 20 * min(rates) else 0
+        if left:
+            ax.set_xscale("log")
+        note_at = blended_transform_factory(ax.transAxes, ax.transData)
         for i, c in enumerate(cases):
-            m = c["ours"] if w == "ours" else c["peers"].get(w, {})
-            if "gbs" in m:
-                xs.append(i + (j - (len(who) - 1) / 2) * width)
-                ys.append(m["gbs"])
-        if xs:
-            ax.bar(xs, ys, width, label=w, color=colors[w])
-    copy = doc["ceilings"].get("copy_gbs")
-    if copy:
-        ax.axhline(copy, color="k", linestyle="--", linewidth=1, label="copy %.0f GB/s" % copy)
-    ax.set_xticks(range(len(cases)))
-    ax.set_xticklabels(["%s\n%s" % (c["family"], c["case"]) for c in cases], fontsize=8)
-    ax.set_ylabel("GB/s")
-    ax.set_title("%s, %s, commit %s" % (doc["gpu"], doc["date"], doc["commit"]), fontsize=9)
-    ax.legend(fontsize=8)
+            ax.text(1.01, i, _plot_note(c), transform=note_at, fontsize=6, va="center")
+            bars = list(c["builds"].items()) if "builds" in c else [("Kiln", c["ours"])]
+            for label, m in bars:
+                if unit not in m:
+                    continue
+                j = labels.index(label)
+                y = i + (j - (len(labels) - 1) / 2) * h
+                lo, hi = m.get("ms_spread") or (m["ms"], m["ms"])
+                # Rate is 1/ms: the slowest round gives the low end of the whisker.
+                err = [[m[unit] * (1 - m["ms"] / hi)], [m[unit] * (m["ms"] / lo - 1)]]
+                ax.barh(y, m[unit] - left, h, left=left, xerr=err,
+                        color=bar_colors[j % len(bar_colors)],
+                        error_kw={"linewidth": 0.8}, label=None if label in seen else label)
+                seen.add(label)
+            for name, m in c.get("peers", {}).items():
+                if unit in m:
+                    marker, color = marks.get(name, ("x", "k"))
+                    ax.plot(m[unit], i, marker, color=color, markersize=4,
+                            markerfacecolor="none" if name == "torch" else color,
+                            label=None if name in seen else name, linestyle="none")
+                    seen.add(name)
+        if unit == "gbs" and doc.get("ceilings", {}).get("copy_gbs"):
+            copy = doc["ceilings"]["copy_gbs"]
+            ax.axvline(copy, color="k", linestyle="--", linewidth=1, label="copy %.0f GB/s" % copy)
+        ax.set_yticks(range(len(cases)))
+        ax.set_yticklabels(["%s  %s" % (c["family"], c["case"]) for c in cases], fontsize=6)
+        ax.set_ylim(len(cases) - 0.5, -0.5)
+        ax.set_xlabel("GB/s" if unit == "gbs" else "TFLOP/s", fontsize=8)
+        ax.set_title(title, fontsize=9)
+        ax.grid(axis="x", linewidth=0.3)
+        ax.legend(fontsize=6, loc="lower right")
+    t = doc.get("timing", {})
+    fig.suptitle("%s, %s, commit %s; median over %s interleaved rounds, whiskers min-max"
+                 % (doc["gpu"], doc["date"], doc["commit"], t.get("rounds", "?")), fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=110, bbox_inches="tight")  # keeps the notes right of the axes
     plt.close(fig)
     return True
 
@@ -681,11 +835,13 @@ class Checks:
         self.gen = torch.Generator().manual_seed(seed)
         self.seed = seed
         self.results = []
+        self.tag = ""  # appended to each record's family: which build of an A/B run
 
     def randn(self, n, scale=1.0):
         return self.torch.randn(n, generator=self.gen, dtype=self.torch.float32) * scale
 
     def record(self, family, case, ok, rel_err=None, detail=""):
+        family += self.tag
         self.results.append({"family": family, "case": case, "ok": bool(ok),
                              "rel_err": _r(rel_err, 3) if rel_err is not None else None,
                              "detail": detail})
@@ -755,7 +911,7 @@ class Checks:
         self.record(family, case, ok and cok, rel,
                     "; ".join(d for d in (detail, "" if cok else cdetail) if d))
 
-    def vadd(self, kernel, ns, tol=1e-6):
+    def vadd(self, kernel, ns, tol=1e-6, family="vadd"):
         torch = self.torch
         for n in ns:
             special = isinstance(n, str)
@@ -776,11 +932,11 @@ class Checks:
                 kernel.launch(x=dx, y=dy, out=out, n=n)
                 torch.cuda.synchronize()
             except Exception as e:
-                self.record("vadd", case, False, detail="launch failed: %s" % e)
+                self.record(family, case, False, detail="launch failed: %s" % e)
                 continue
             ok, rel, detail = self.compare(out[:n].cpu(), ref, tol)
             cok, cdetail = self.canary_ok(out, n)
-            self.record("vadd", case, ok and cok, rel, "; ".join(d for d in (detail, "" if cok else cdetail) if d))
+            self.record(family, case, ok and cok, rel, "; ".join(d for d in (detail, "" if cok else cdetail) if d))
 
     def matmul(self, kernel, cases, tol=1e-5, family="matmul"):
         """bf16 A (MxK) times bf16 B (KxN) into f32 C; the reference multiplies the same
@@ -795,7 +951,7 @@ class Checks:
                 a=a.cuda(), b=b.cuda(), c=c, M=m, N=n, K=k, lda=k, ldb=n, ldc=n),
                 ref, torch.float32, tol)
 
-    def linear(self, kernel, cases, tol=4e-3):
+    def linear(self, kernel, cases, tol=4e-3, family="linear_relu"):
         """Y = relu(A B + bias) in bf16 (f32 accumulation): the reference is float64 on the
         same bf16 inputs; the bf16 output rounding bounds the error."""
         torch = self.torch
@@ -805,7 +961,7 @@ class Checks:
             b = self.randn(k * n).view(k, n).to(torch.bfloat16)
             bias = self.randn(n)
             ref = torch.relu(a.double() @ b.double() + bias.double())
-            self.checked_run("linear_relu", case, lambda y: kernel.launch(
+            self.checked_run(family, case, lambda y: kernel.launch(
                 a=a.cuda(), b=b.cuda(), bias=bias.cuda(), y=y, M=m, N=n, K=k, lda=k, ldb=n, ldy=n),
                 ref, torch.bfloat16, tol)
 
@@ -905,7 +1061,7 @@ class Checks:
             self.checked_run(family, case + " lse", lambda l: run(spare_o, l), ref_l,
                              torch.float32, 1e-5, scale=mags)
 
-    def rowstats(self, kernel, cases, tol=1e-5):
+    def rowstats(self, kernel, cases, tol=1e-5, family="rowstats"):
         """Row sums and maxima, forward/reverse running sums of the first 16 columns and
         their transpose (check only, no timing)."""
         torch = self.torch
@@ -923,7 +1079,7 @@ class Checks:
                 kernel.launch(x=x.cuda(), rows=rows, cols=cols, **{k: v[0] for k, v in bufs.items()})
                 torch.cuda.synchronize()
             except Exception as e:
-                self.record("rowstats", case, False, detail="launch failed: %s" % e)
+                self.record(family, case, False, detail="launch failed: %s" % e)
                 continue
             head = torch.zeros(rows, 16, dtype=torch.float64)
             head[:, :min(16, cols)] = x.double()[:, :16]
@@ -940,9 +1096,9 @@ class Checks:
                 ok_all = ok_all and ok and cok
                 worst = max(worst, rel)
                 details += ["%s: %s" % (name, d) for d in (detail, "" if cok else cdetail) if d]
-            self.record("rowstats", case, ok_all, worst, "; ".join(details))
+            self.record(family, case, ok_all, worst, "; ".join(details))
 
-    def softmax(self, kernel, cases, tol=2e-5):
+    def softmax(self, kernel, cases, tol=2e-5, family="softmax"):
         torch = self.torch
         for rows, cols, stride, scale, label in cases:
             case = "%dx%d stride %d%s" % (rows, cols, stride, (" " + label) if label else "")
@@ -965,7 +1121,7 @@ class Checks:
                 kernel.launch(x=dx, y=yb, rows=rows, cols=cols, stride=stride)
                 torch.cuda.synchronize()
             except Exception as e:
-                self.record("softmax", case, False, detail="launch failed: %s" % e)
+                self.record(family, case, False, detail="launch failed: %s" % e)
                 continue
             host = yb.cpu()
             out = host[:rows * stride].view(rows, stride)[:, :cols]
@@ -978,7 +1134,7 @@ class Checks:
                 extra.append("%d padding elements (between rows) overwritten" % bad_pad)
             if bad_tail:
                 extra.append("%d canary elements past the end overwritten" % bad_tail)
-            self.record("softmax", case, ok and not extra, rel, "; ".join([d for d in [detail] if d] + extra))
+            self.record(family, case, ok and not extra, rel, "; ".join([d for d in [detail] if d] + extra))
 
 
 class SoftmaxDispatch:
@@ -1003,40 +1159,6 @@ class SoftmaxDispatch:
 # --------------------------------------------------------------------------------------------
 # Timing
 # --------------------------------------------------------------------------------------------
-
-
-class Timer:
-    def __init__(self, torch, reps, warmup, flush_mb, flush_mode):
-        self.torch, self.reps, self.warmup = torch, reps, warmup
-        self.flush_mode = flush_mode
-        self.flush_buf = None
-        if flush_mode != "none":
-            self.flush_buf = torch.empty(flush_mb * 2**20 // 4, dtype=torch.float32, device="cuda")
-            self.flush_buf.fill_(1.0)
-
-    def flush(self):
-        if self.flush_mode == "write":
-            self.flush_buf.zero_()
-        elif self.flush_mode == "read":
-            self.flush_buf.sum()
-
-    def median_ms(self, fn):
-        """Median event-timed ms of fn() over reps runs, L2 flushed before each."""
-        torch = self.torch
-        for _ in range(self.warmup):
-            self.flush()
-            fn()
-        torch.cuda.synchronize()
-        starts = [torch.cuda.Event(enable_timing=True) for _ in range(self.reps)]
-        ends = [torch.cuda.Event(enable_timing=True) for _ in range(self.reps)]
-        for i in range(self.reps):
-            self.flush()
-            starts[i].record()
-            fn()
-            ends[i].record()
-        torch.cuda.synchronize()
-        times = [s.elapsed_time(e) for s, e in zip(starts, ends)]
-        return statistics.median(times), times
 
 
 def context_alive(torch):
@@ -1160,6 +1282,104 @@ def self_test():
         except ManifestError:
             pass
 
+    # Interleaved timing (timing.py) under a fake timer: each contender's fn returns its
+    # scripted ms for the round and logs the call, so order, pairing and statistics show.
+    calls = []
+
+    def fake(name, script):
+        it = iter(script)
+
+        def fn():
+            calls.append(name)
+            v = next(it)
+            if isinstance(v, Exception):
+                raise v
+            return v
+        return fn
+    check([timing.rotated(list("abc"), r) for r in range(4)] ==
+          [list("abc"), list("bca"), list("cab"), list("abc")], "rotation by one per round")
+    ms, errors = timing.interleave(
+        [("ours", fake("ours", [1.0, 2.0, 3.0, 4.0])), ("torch", fake("torch", [2.0, 2.0, 9.0, 8.0])),
+         ("triton", fake("triton", [1.0] * 4))], 4, measure=lambda fn: fn(),
+        warm=lambda fn: calls.append("warm"))
+    check(calls == ["warm"] * 3 + ["ours", "torch", "triton", "torch", "triton", "ours",
+                                   "triton", "ours", "torch", "ours", "torch", "triton"],
+          "every contender once per round, order rotating: %s" % calls)
+    check(errors == {} and ms["torch"] == [2.0, 2.0, 9.0, 8.0], "rounds kept in round order")
+    # Per-round ratios 2, 1, 3, 2: median 2, spread [1, 3] (the ratio of medians is 2.4).
+    check(timing.over_rounds(ms["ours"]) == (2.5, [1.0, 4.0]), "median ms over rounds")
+    check(timing.ratio_over_rounds(ms["torch"], ms["ours"]) == (2.0, [1.0, 3.0]),
+          "ratio: median of per-round ratios, spread min/max: %s"
+          % (timing.ratio_over_rounds(ms["torch"], ms["ours"]),))
+    # A contender that fails sits out later rounds; ratios pair only rounds both ran in.
+    calls.clear()
+    ms, errors = timing.interleave(
+        [("A", fake("A", [1.0, 1.0, 1.0])), ("B", fake("B", [2.0, 4.0, RuntimeError("lost")]))],
+        3, measure=lambda fn: fn())
+    check(calls == ["A", "B", "B", "A", "A", "B"] and errors == {"B": "RuntimeError: lost"},
+          "failed contender recorded: %s %s" % (calls, errors))
+    check(ms["B"] == [2.0, 4.0, None]
+          and timing.ratio_over_rounds(ms["B"], ms["A"]) == (3.0, [2.0, 4.0]),
+          "ratios pair the rounds both were timed in: %s" % ms)
+    calls.clear()
+    ms, errors = timing.interleave([("A", fake("A", [RuntimeError("bad cubin")]))], 3,
+                                   measure=lambda fn: 1.0, warm=lambda fn: fn())
+    check(ms == {"A": [None] * 3} and "A" in errors and timing.over_rounds(ms["A"]) == (None, None),
+          "a contender failing its warm-up is never timed")
+    # Two identical kernels under a clock that slows 2% per measurement: interleaving
+    # leaves their ratio near 1 (one after the other it would read about 1.1).
+    clock = itertools.count()
+    ms, _ = timing.interleave([("A", None), ("B", None)], 6,
+                              measure=lambda fn: 1.0 + 0.02 * next(clock))
+    r, spread = timing.ratio_over_rounds(ms["B"], ms["A"])
+    check(abs(r - 1) < 0.01 and spread[0] < 1 < spread[1], "drift cancels: ratio %.4f %s" % (r, spread))
+
+    # Results entries from rounds: a full run's peers and an A/B run's builds.
+    pre = {"torch": {"rel_err": 1e-3}, "triton": {"error": NOT_TIMED + " (--no-peers)"},
+           "ours": {"rel_err": 1e-6, "correct": True}}
+    e = round_entries({"ours": [1.0, 2.0, 3.0], "torch": [2.0, 2.0, 9.0]}, {}, pre, ["ours"],
+                      flops=1e9)
+    check(list(e) == ["torch", "triton", "ours"], "an entry per contender")
+    check(e["ours"]["ms"] == 2.0 and e["ours"]["tflops"] == 0.5 and e["ours"]["ms_spread"] == [1.0, 3.0]
+          and e["ours"]["correct"] and "ratio" not in e["ours"], "ours entry: %s" % e["ours"])
+    check(e["torch"]["ratio"] == 2.0 and e["torch"]["ratio_spread"] == [1.0, 3.0]
+          and e["torch"]["rel_err"] == 1e-3, "peer ratio = ours' rate / the peer's: %s" % e["torch"])
+    check(list(e["triton"]) == ["error"], "an untimed peer keeps its error only: %s" % e["triton"])
+    e = round_entries({"A": [1.0, 1.1, 1.2], "B": [0.5, 1.1, 1.5]}, {"B": "RuntimeError: x"},
+                      {"A": {}, "B": {}}, ["A", "B"], nbytes=2e9, copy_gbs=3000.0, keep_rounds=True)
+    check(e["B"]["ratio"] == 1.0 and e["B"]["ratio_spread"] == [0.8, 2.0] and "ratio" not in e["A"],
+          "A/B ratio = B's rate / A's, per round (2, 1, 0.8): %s" % e["B"])
+    check(e["B"]["rounds_ms"] == [0.5, 1.1, 1.5] and e["B"]["error"] == "RuntimeError: x"
+          and e["A"]["gbs"] == 1818.2, "A/B entry keeps rounds, errors and rates: %s" % e)
+    ab_doc = {"gpu": "NVIDIA H100 80GB HBM3", "date": "2026-12-08", "commit": "abc123",
+              "ceilings": {"copy_gbs": 3000.0}, "mode": "ab", "builds": {"A": "old", "B": "new"},
+              "cases": [{"family": "softmax", "case": "32768x4096 f32", "baseline": "A", "builds": e}]}
+    check(validate_results(ab_doc) == [], "A/B doc valid: %s" % validate_results(ab_doc))
+    ab_table = format_table(ab_doc)
+    check("builds: A = old, B = new" in ab_table and "baseline" in ab_table
+          and "1.00x [0.80-2.00]" in ab_table, "A/B table:\n" + ab_table)
+    bad = json.loads(json.dumps(ab_doc))
+    bad["cases"][0]["baseline"] = "C"
+    check(len(validate_results(bad)) == 1, "A/B baseline must be a build")
+
+    # Variants (--variants) must be timed alike; every kernel has a harness.
+    def attn(name, params=("q", "k", "v", "o", "lse", "n", "heads", "group", "scale", "causal")):
+        return {"name": name, "params": [{"name": p, "kind": "ptr", "type": "bf16"} for p in params]}
+    ms_ = {n: attn(n) for n in ("attention_d128_128x128_s2", "attention_d128_128x128_s2_ws",
+                                "attention_d64_128x64_s2", "attention_d128_128x128_s2_f16")}
+    ms_["attention"] = attn("attention", ("q", "k", "v", "o", "n", "heads", "scale"))
+    check(variant_problems(ms_, ["attention_d128_128x128_s2", "attention_d128_128x128_s2_ws"]) == [],
+          "D128 variants time alike")
+    for names in (["attention_d128_128x128_s2", "attention_d64_128x64_s2"],
+                  ["attention_d128_128x128_s2", "attention_d128_128x128_s2_f16"],
+                  ["attention_d64_128x64_s2", "attention"], ["attention_d128_128x128_s2"],
+                  ["attention_d128_128x128_s2", "nope"]):
+        check(variant_problems(ms_, names), "variants %s rejected" % names)
+    check([family_kind(n) for n in ("matmul", "matmul_128x256x64_s4", "attention_d64_1",
+                                    "attention_varlen", "softmax", "linear_relu")] ==
+          ["matmul", "matmul", "attention", "attention_varlen", "softmax", "linear_relu"],
+          "family kinds")
+
     # Results JSON, file name, table.
     check(gpu_slug("NVIDIA H100 80GB HBM3") == "nvidia-h100-80gb-hbm3", "slug")
     check(result_basename("NVIDIA H200", "2026-11-27") == "nvidia-h200-2026-11-27-nvidia", "basename")
@@ -1195,6 +1415,28 @@ def self_test():
     untimed = dict(doc, cases=[dict(doc["cases"][0], peers={"torch": measurement(error=NOT_TIMED + " (--no-peers)")})])
     check(validate_results(untimed) == [] and "FAILED" not in format_table(untimed),
           "untimed peer:\n" + format_table(untimed))
+    # Interleaved ratios in the table: the primary peer (cuDNN for attention) and spreads.
+    attn_case = {"family": "attention_d128_128x128_s2", "case": "64x4096 D128 bf16",
+                 "ours": measurement(ms=1.0, flops=5.5e11, rel_err=2e-3),
+                 "peers": {"torch": measurement(ms=0.9, flops=5.5e11),
+                           "cudnn": dict(measurement(ms=0.85, flops=5.5e11), ratio=0.86,
+                                         ratio_spread=[0.84, 0.9]),
+                           "triton": dict(measurement(ms=1.3, flops=5.5e11), ratio=1.3,
+                                          ratio_spread=[1.25, 1.35])}}
+    gemm_case = {"family": "matmul_128x256x64_s4", "case": "8192x8192x8192 bf16",
+                 "ours": measurement(ms=1.7, flops=1.1e12),
+                 "peers": {"cublas": dict(measurement(ms=1.45, flops=1.1e12), ratio=0.85,
+                                          ratio_spread=[0.8, 0.9])}}
+    rated = dict(doc, cases=doc["cases"] + [attn_case, gemm_case])
+    table = format_table(rated)
+    check("cudnn 647.1 TFLOP/s" in table and "0.86x [0.84-0.90]" in table
+          and "1.30x [1.25-1.35]" in table and "cublas 758.6 TFLOP/s" in table,
+          "interleaved ratios in the table:\n" + table)
+    # Every family has a panel in the plot: bandwidth in GB/s, GEMM and attention in TFLOP/s.
+    panels = plot_panels(rated)
+    check([(t.split(":")[0], u, [c["family"] for c in cs]) for t, u, cs in panels] ==
+          [("bandwidth-bound", "gbs", ["vadd", "softmax"]), ("GEMM", "tflops", ["matmul_128x256x64_s4"]),
+           ("attention", "tflops", ["attention_d128_128x128_s2"])], "plot panels: %s" % panels)
     print(table)
     if failures:
         print("self-test: %d FAILED" % len(failures))
@@ -1212,6 +1454,28 @@ def log(msg=""):
     print(msg, flush=True)
 
 
+def variant_problems(manifests, names):
+    """Why kernels `names` of one manifest set cannot be timed as variants of one another
+    (bench.py --variants): they must share a harness and its parameters, and attention
+    kernels their head dimension and element type. [] if they can."""
+    missing = [n for n in names if n not in manifests]
+    if missing:
+        return ["no kernel %s" % ", ".join(missing)]
+    problems = [] if len(set(names)) == len(names) >= 2 else \
+        ["--variants needs two or more different kernels, got %s" % names]
+
+    def signature(n):
+        s = [family_kind(n)] + [(p["name"], p["kind"], p.get("type")) for p in manifests[n]["params"]]
+        if family_kind(n) == "attention":
+            s += [attention_head_dim(n), attention_dtype(n)]
+        return s
+    for n in names[1:]:
+        if signature(n) != signature(names[0]):
+            problems.append("%s is not timed like %s (harness, parameters, head dimension or "
+                            "element type differ)" % (n, names[0]))
+    return problems
+
+
 def run_gpu(args):
     import torch
     if not torch.cuda.is_available():
@@ -1227,83 +1491,117 @@ def run_gpu(args):
     log("device: %s (sm_%d%d, %d SMs), torch %s" % (gpu, props.major, props.minor,
                                                     props.multi_processor_count, torch.__version__))
     failed = []  # names of failed things that make the exit status 1
+    ab = bool(args.ab or args.variants)
 
-    manifests = load_manifests(args.kernels)
+    dirs = [args.kernels] + list(args.ab or [])
+    manifest_sets = [load_manifests(d) for d in dirs]
+    manifests = manifest_sets[0]
     backend = make_backend(args.launcher)
-    log("launcher: %s; kernels from %s: %s" % (backend.name, args.kernels, ", ".join(sorted(manifests)) or "none"))
+    for d, man in zip(dirs, manifest_sets):
+        log("launcher: %s; kernels from %s: %s" % (backend.name, d, ", ".join(sorted(man)) or "none"))
     families = [f for f in args.only.split(",") if f]
-    for base in ("matmul", "attention"):  # every tile variant compiled alongside
-        if base in families:
+    for base in ("matmul", "attention") if not args.variants else ():
+        if base in families:  # every tile variant compiled alongside
             families += sorted(n for n in manifests
                                if n.startswith(base + "_") and n not in families)
-    matmul_families = [f for f in families if f == "matmul" or f.startswith("matmul_")]
-    attention_families = [f for f in families if (f == "attention" or f.startswith("attention_"))
-                          and f != "attention_varlen"]
-    kernels, kernel_info = {}, {}
-    for fam in families:
-        meta = manifests.get(fam)
+    unknown = sorted(n for n in manifests if n not in families
+                     and not (n.startswith("softmax_row") and "softmax" in families))
+    if unknown:
+        log("not benchmarked here: %s" % ", ".join(unknown))
+    kernel_info = {}
+
+    def tag(name, label):
+        """A build's name in logs, checks and failures: NAME, or NAME@LABEL in --ab runs."""
+        return name if label in ("ours", name) else "%s@%s" % (name, label)
+
+    def load(man, where, name, label):
+        """The kernel `name` of one manifest set (softmax with its one-pass row variants),
+        or None when it cannot be loaded (logged, and a failure of the run)."""
+        key = tag(name, label)
+        meta = man.get(name)
         if meta is None:
-            log("FAIL: no kernel '%s' in %s" % (fam, args.kernels))
-            failed.append("missing kernel " + fam)
-            continue
+            log("FAIL: no kernel '%s' in %s" % (name, where))
+            failed.append("missing kernel " + key)
+            return None
         problems = check_gpu_meta(meta)
         if problems:
-            log("FAIL: kernel %s (%s): %s" % (fam, meta["manifest"], "; ".join(problems)))
-            failed.append("bad manifest " + fam)
-            continue
+            log("FAIL: kernel %s (%s): %s" % (key, meta["manifest"], "; ".join(problems)))
+            failed.append("bad manifest " + key)
+            return None
         try:
-            kernels[fam] = Kernel(backend, meta, torch)
-            kernel_info[fam] = {"symbol": meta["symbol"], "target": meta.get("target"),
-                                "threads": meta.get("threads"), "grid": meta.get("grid"),
-                                "shared_memory_bytes": meta.get("shared_memory_bytes"),
-                                **kernels[fam].attrs}
-            log("loaded %s: %s" % (fam, json.dumps(kernel_info[fam])))
-            if kernels[fam].attrs.get("local_size_bytes"):
-                log("  note: %s uses %d bytes of local memory per thread (spills or stack arrays)"
-                    % (fam, kernels[fam].attrs["local_size_bytes"]))
+            kernel = Kernel(backend, meta, torch)
         except Exception as e:
-            log("FAIL: loading %s from %s: %s" % (fam, meta["binary_path"], e))
-            failed.append("load " + fam)
-    # One-pass row softmax variants (softmax_row<N>: rows of at most N columns) take the
-    # rows they fit; longer rows go to the two-pass online-normalizer kernel.
-    variants = []
-    for name in sorted(manifests):
-        if name.startswith("softmax_row") and "softmax" in families:
-            meta = manifests[name]
+            log("FAIL: loading %s from %s: %s" % (key, meta["binary_path"], e))
+            failed.append("load " + key)
+            return None
+        kernel_info[key] = {"symbol": meta["symbol"], "target": meta.get("target"),
+                            "threads": meta.get("threads"), "grid": meta.get("grid"),
+                            "shared_memory_bytes": meta.get("shared_memory_bytes"), **kernel.attrs}
+        log("loaded %s: %s" % (key, json.dumps(kernel_info[key])))
+        if kernel.attrs.get("local_size_bytes"):
+            log("  note: %s uses %d bytes of local memory per thread (spills or stack arrays)"
+                % (key, kernel.attrs["local_size_bytes"]))
+        if name != "softmax":
+            return kernel
+        # One-pass row softmax variants (softmax_row<N>: rows of at most N columns) take the
+        # rows they fit; longer rows go to the two-pass online-normalizer kernel.
+        rows = []
+        for v in sorted(n for n in man if n.startswith("softmax_row")):
             try:
-                variants.append((int(name[len("softmax_row"):]), name, Kernel(backend, meta, torch)))
-                log("loaded %s (threads %s)" % (name, meta.get("threads")))
+                rows.append((int(v[len("softmax_row"):]), v, Kernel(backend, man[v], torch)))
+                log("loaded %s (threads %s)" % (tag(v, label), man[v].get("threads")))
             except Exception as e:
-                log("FAIL: loading %s: %s" % (name, e))
-                failed.append("load " + name)
-    if variants and "softmax" in kernels:
-        kernels["softmax"] = SoftmaxDispatch(kernels["softmax"], sorted(variants, key=lambda v: v[0]))
-    unknown = sorted(set(manifests) - set(families) - {v[1] for v in variants})
-    if unknown:
-        log("not benchmarked here (no harness yet): %s" % ", ".join(unknown))
+                log("FAIL: loading %s: %s" % (tag(v, label), e))
+                failed.append("load " + tag(v, label))
+        return SoftmaxDispatch(kernel, sorted(rows, key=lambda r: r[0])) if rows else kernel
+
+    # builds[family]: [(label, kernel)], the first the baseline. One build ("ours") in a full
+    # run; with --ab, the family from each directory (A, B, ...); with --variants, each named
+    # kernel, checked and timed as the first one is.
+    builds = {}
+    if args.variants:
+        problems = variant_problems(manifests, families)
+        if problems:
+            log("FAIL: --variants: " + "; ".join(problems))
+            return 1
+        build_dirs = {n: "%s/%s" % (args.kernels, n) for n in families}
+        got = [(n, load(manifests, args.kernels, n, n)) for n in families]
+        if all(k for _, k in got):
+            builds[families[0]] = got
+        families = families[:1]
+    else:
+        labels = [chr(ord("A") + i) for i in range(len(dirs))] if ab else ["ours"]
+        build_dirs = dict(zip(labels, dirs))
+        for fam in families:
+            got = [(l, load(man, d, fam, l)) for l, d, man in zip(labels, dirs, manifest_sets)]
+            if all(k for _, k in got):  # an A/B pair needs every build
+                builds[fam] = got
 
     # ---- correctness at edge shapes (fresh random inputs, poisoned outputs, canaries)
     seed = args.seed if args.seed is not None else int(time.time()) % 2**31
     log("\n== correctness (seed %d)" % seed)
     checks = Checks(torch, seed, log)
-    if "vadd" in kernels:
-        checks.vadd(kernels["vadd"], VADD_CHECK_N)
-    if "softmax" in kernels:
-        checks.softmax(kernels["softmax"], SOFTMAX_CHECKS)
-    for fam in matmul_families:
-        if fam in kernels:
-            checks.matmul(kernels[fam], MATMUL_CHECKS, family=fam)
-    if "linear_relu" in kernels:
-        checks.linear(kernels["linear_relu"], [(1, 1, 1), (31, 33, 17), (128, 128, 64),
-                                                (129, 257, 100), (300, 260, 1000)])
-    for fam in attention_families:
-        if fam in kernels:
-            checks.attention(kernels[fam], [(1, 1), (63, 2), (64, 1), (65, 3), (200, 2)],
-                             family=fam)
-    if "attention_varlen" in kernels:
-        checks.attention_varlen(kernels["attention_varlen"], VARLEN_CHECKS)
-    if "rowstats" in kernels:
-        checks.rowstats(kernels["rowstats"], [(1, 1), (15, 17), (16, 16), (17, 33), (100, 1000)])
+    for fam in families:
+        kind = family_kind(fam)
+        for label, k in builds.get(fam, []):
+            name = label if args.variants else fam
+            checks.tag = "" if label in ("ours", name) else "@" + label
+            if kind == "vadd":
+                checks.vadd(k, VADD_CHECK_N, family=name)
+            elif kind == "softmax":
+                checks.softmax(k, SOFTMAX_CHECKS, family=name)
+            elif kind == "matmul":
+                checks.matmul(k, MATMUL_CHECKS, family=name)
+            elif kind == "linear_relu":
+                checks.linear(k, [(1, 1, 1), (31, 33, 17), (128, 128, 64), (129, 257, 100),
+                                  (300, 260, 1000)], family=name)
+            elif kind == "attention":
+                checks.attention(k, [(1, 1), (63, 2), (64, 1), (65, 3), (200, 2)], family=name)
+            elif kind == "attention_varlen":
+                checks.attention_varlen(k, VARLEN_CHECKS, family=name)
+            elif kind == "rowstats":
+                checks.rowstats(k, [(1, 1), (15, 17), (16, 16), (17, 33), (100, 1000)], family=name)
+    checks.tag = ""
     n_bad = sum(not r["ok"] for r in checks.results)
     if n_bad:
         failed.append("%d correctness checks" % n_bad)
@@ -1315,26 +1613,42 @@ def run_gpu(args):
                                                          "" if not failed else "; FAILED: " + ", ".join(failed)))
         return 1 if failed else 0
 
-    # ---- timing: ceiling, then each case (peers first, so a crash of ours loses only ours)
+    # ---- timing: ceiling, then each case, its contenders interleaved over rounds
+    out_tag = args.tag or ("ab" if ab else "nvidia")
     doc = {"gpu": gpu, "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),
            "commit": os.environ.get("KILN_COMMIT") or "unknown", "ceilings": {}, "cases": [],
            "checks": checks.results, "kernels": kernel_info,
-           "timing": {"statistic": "median", "reps": args.reps, "warmup": args.warmup,
-                      "l2_flush": "%s %d MiB between runs" % (args.flush, args.flush_mb), "timer": "cuda events"},
+           "timing": {"statistic": "each round times every contender once (the median of its "
+                                   "reps), the order rotating by one; ms: median over rounds; "
+                                   "ratio: median over rounds of the per-round ratio",
+                      "rounds": args.rounds, "reps": args.reps, "warmup": args.warmup,
+                      "l2_flush": "%s %d MiB between runs" % (args.flush, args.flush_mb),
+                      "timer": "cuda events"},
            "env": dict(env, launcher=backend.name, seed=seed)}
-    timer = Timer(torch, args.reps, args.warmup, args.flush_mb, args.flush)
+    if ab:
+        doc.update(mode="ab", builds=build_dirs)
+    timer = timing.EventTimer(torch, args.reps, args.warmup, args.flush_mb, args.flush)
+    started = time.time()
     alive = True
 
     def save():  # after each case, so a run killed later still leaves what it measured
         try:
-            write_results(doc, args.out)
+            write_results(doc, args.out, out_tag)
         except Exception as e:
             log("  (results not saved yet: %s)" % e)
+
+    def interleaved(contenders):
+        return timing.interleave(contenders, args.rounds, timer.sample_ms, timer.warm)
+    matmul_families = [f for f in families if family_kind(f) == "matmul" and f in builds]
+    attention_families = [f for f in families if family_kind(f) == "attention" and f in builds]
     try:
         log("\n== ceiling: device-to-device copy, 1 GiB")
         src = torch.empty(2**30 // 4, dtype=torch.float32, device="cuda").normal_()
         dst = torch.empty_like(src)
-        ms, _ = timer.median_ms(lambda: dst.copy_(src))
+        ms, errors = interleaved([("copy", lambda: dst.copy_(src))])
+        if errors:
+            raise RuntimeError("copy: " + errors["copy"])
+        ms = timing.over_rounds(ms["copy"])[0]
         copy_gbs = 2 * 2**30 / (ms * 1e-3) / 1e9
         doc["ceilings"]["copy_gbs"] = _r(copy_gbs)
         log("  copy: %.3f ms, %.0f GB/s (read + write)" % (ms, copy_gbs))
@@ -1342,9 +1656,8 @@ def run_gpu(args):
         del src, dst
 
         triton_softmax = triton_attention = None
-        if not (args.no_triton or args.no_peers) and ("softmax" in kernels or attention_families):
+        if not (args.no_triton or args.no_peers or ab) and ("softmax" in builds or attention_families):
             try:
-                sys.path.insert(0, HERE)
                 import triton
                 import triton_softmax
                 import triton_attention
@@ -1352,100 +1665,108 @@ def run_gpu(args):
             except Exception as e:
                 log("  triton unavailable: %s" % e)
 
-        def peer(name, fn, nbytes, check=None):
-            if args.no_peers:
-                return measurement(error=NOT_TIMED + " (--no-peers)")
-            try:
-                fn()
-                torch.cuda.synchronize()
-                rel = check() if check else None
-                ms, _ = timer.median_ms(fn)
-                m = measurement(ms=ms, nbytes=nbytes, copy_gbs=copy_gbs, rel_err=rel)
-            except Exception as e:
-                m = measurement(error="%s: %s" % (type(e).__name__, e))
-            log("  %-8s %s" % (name, json.dumps(m)))
-            return m
+        def contest(fam, case, launch, prepare, check, tol, peers=None, nbytes=None,
+                    flops=None, optional=False, **params):
+            """One timed case: checks each build of `fam` (launch(kernel)) and each peer
+            ({name: (fn, check or None)}) once at this size, times all that ran interleaved
+            over the rounds, and records the case (params as fields beside it). A/B runs
+            time builds only."""
+            pre, runs, peer_runs = {}, [], []
+            for name, (fn, peer_check) in ({} if ab else peers or {}).items():
+                if args.no_peers:
+                    pre[name] = {"error": NOT_TIMED + " (--no-peers)"}
+                    continue
+                try:
+                    fn()
+                    torch.cuda.synchronize()
+                    pre[name] = {"rel_err": peer_check() if peer_check else None}
+                    peer_runs.append((name, fn))
+                except Exception as e:
+                    pre[name] = {"error": "%s: %s" % (type(e).__name__, e)}
+            labels = [label for label, _ in builds[fam]]
+            for label, k in builds[fam]:
+                fn = functools.partial(launch, k)
+                try:  # poison, run once, compare with the float64 reference
+                    prepare()
+                    fn()
+                    torch.cuda.synchronize()
+                    rel = check()
+                    pre[label] = {"rel_err": rel, "correct": math.isfinite(rel) and rel <= tol}
+                    if isinstance(k, SoftmaxDispatch):
+                        pre[label]["kernel"] = k.last
+                    runs.append((label, fn))
+                except Exception as e:
+                    pre[label] = {"error": "%s: %s" % (type(e).__name__, e)}
+            ms, errors = interleaved(runs + peer_runs)
+            entries = round_entries(ms, errors, pre, labels, nbytes, flops, copy_gbs, keep_rounds=ab)
+            for name, m in entries.items():
+                log("  %-13s %s" % (name, json.dumps(m)))
+            mine = {label: entries[label] for label in labels}
+            for label, m in mine.items():
+                what = "%s %s" % (tag(fam, label), case)
+                if "error" in m and optional:
+                    m["optional"] = True  # recorded, not a failure of the run
+                elif "error" in m:
+                    failed.append(what)
+                elif not m["correct"]:
+                    failed.append(what + ": bench-size result wrong")
+            entry = {"family": fam, "case": case}
+            if ab:
+                entry.update(baseline=labels[0], builds=mine)
+            else:
+                entry.update(ours=mine["ours"],
+                             peers={n: m for n, m in entries.items() if n not in mine})
+            entry.update(params)
+            doc["cases"].append(entry)
+            save()
+            return mine
 
-        def ours(fn, nbytes, prepare, check, tol):
-            """Poison, run once, check against the float64 reference, then time."""
-            try:
-                prepare()
-                fn()
-                torch.cuda.synchronize()
-                rel = check()
-                ok = math.isfinite(rel) and rel <= tol
-                ms, _ = timer.median_ms(fn)
-                m = measurement(ms=ms, nbytes=nbytes, copy_gbs=copy_gbs, rel_err=rel, correct=ok)
-                if not ok:
-                    failed.append("bench-size result wrong")
-            except Exception as e:
-                m = measurement(error="%s: %s" % (type(e).__name__, e))
-            log("  %-8s %s" % ("ours", json.dumps(m)))
-            return m
-
-        if "vadd" in kernels:
+        if "vadd" in builds:
             n = 2**26
             log("\n== vadd n=%d f32" % n)
-            k = kernels["vadd"]
             x = torch.randn(n, device="cuda")
             y = torch.randn(n, device="cuda")
             out = torch.empty(n, device="cuda")
             ref = x.double() + y.double()
-            nbytes = 12 * n
-            peers = {"torch": peer("torch", lambda: torch.add(x, y, out=out), nbytes,
-                                   lambda: rel_l2(torch, out, ref))}
-            mine = ours(lambda: k.launch(x=x, y=y, out=out, n=n), nbytes,
-                        lambda: out.fill_(POISON), lambda: rel_l2(torch, out, ref), 1e-6)
-            if "error" in mine:
-                failed.append("vadd n=%d" % n)
-            doc["cases"].append({"family": "vadd", "case": "n=%d f32" % n, "ours": mine, "peers": peers})
-            save()
+            check = lambda: rel_l2(torch, out, ref)
+            contest("vadd", "n=%d f32" % n, lambda k: k.launch(x=x, y=y, out=out, n=n),
+                    lambda: out.fill_(POISON), check, 1e-6, nbytes=12 * n,
+                    peers={"torch": (lambda: torch.add(x, y, out=out), check)})
             del x, y, out, ref
             alive = context_alive(torch)
 
         for fam in matmul_families:
             shapes = MATMUL_BASELINE_TIMED if fam == "matmul" else MATMUL_TIMED
-            for m, n, kk in shapes if fam in kernels else []:
+            for m, n, kk in shapes:
                 if not alive:
                     break
                 log("\n== %s %dx%dx%d bf16 -> f32" % (fam, m, n, kk))
-                k = kernels[fam]
                 a = torch.randn(m, kk, device="cuda").to(torch.bfloat16)
                 b = torch.randn(kk, n, device="cuda").to(torch.bfloat16)
                 c = torch.empty(m, n, device="cuda")
                 ref = a.double() @ b.double()
-                flops = 2.0 * m * n * kk
                 last = []
 
                 def cublas():
                     last[:] = [torch.matmul(a, b)]
-                peers = {"cublas": peer("cublas", cublas, None,
-                                        lambda: rel_l2(torch, last[0].float(), ref))}
-                mine = ours(lambda: k.launch(a=a, b=b, c=c, M=m, N=n, K=kk, lda=kk, ldb=n, ldc=n),
-                            None, lambda: c.fill_(POISON), lambda: rel_l2(torch, c, ref), 1e-5)
-                for entry in [mine] + list(peers.values()):
-                    if "ms" in entry:
-                        entry["tflops"] = _r(flops / (entry["ms"] * 1e-3) / 1e12)
-                if "error" in mine:
-                    failed.append("%s %dx%dx%d" % (fam, m, n, kk))
-                doc["cases"].append({"family": fam, "case": "%dx%dx%d bf16" % (m, n, kk),
-                                     "ours": mine, "peers": peers})
-                save()
-                del a, b, c, ref
+                contest(fam, "%dx%dx%d bf16" % (m, n, kk),
+                        lambda k: k.launch(a=a, b=b, c=c, M=m, N=n, K=kk, lda=kk, ldb=n, ldc=n),
+                        lambda: c.fill_(POISON), lambda: rel_l2(torch, c, ref), 1e-5,
+                        flops=2.0 * m * n * kk, m=m, n=n, k=kk,
+                        peers={"cublas": (cublas, lambda: rel_l2(torch, last[0].float(), ref))})
+                del a, b, c, ref, last
                 alive = context_alive(torch)
 
-        for m, n, kk in [(4096, 4096, 4096), (8192, 8192, 8192)] if "linear_relu" in kernels else []:
+        for m, n, kk in [(4096, 4096, 4096), (8192, 8192, 8192)] if "linear_relu" in builds else []:
             if not alive:
                 break
             log("\n== linear_relu %dx%dx%d bf16 -> bf16 (bias + ReLU fused)" % (m, n, kk))
-            k = kernels["linear_relu"]
             a = torch.randn(m, kk, device="cuda").to(torch.bfloat16)
             b = torch.randn(kk, n, device="cuda").to(torch.bfloat16)
             bias = torch.randn(n, device="cuda")
             y = torch.empty(m, n, device="cuda", dtype=torch.bfloat16)
             ref = torch.relu(a.double() @ b.double() + bias.double())
             bias16 = bias.to(torch.bfloat16)
-            flops = 2.0 * m * n * kk
             last = []
 
             def addmm_relu():
@@ -1453,21 +1774,13 @@ def run_gpu(args):
 
             def plain():
                 last[:] = [torch.matmul(a, b)]
-            peers = {"torch": peer("torch", addmm_relu, None,
-                                   lambda: rel_l2(torch, last[0].float(), ref)),
-                     "cublas": peer("cublas", plain, None, None)}
-            mine = ours(lambda: k.launch(a=a, b=b, bias=bias, y=y, M=m, N=n, K=kk, lda=kk,
-                                         ldb=n, ldy=n),
-                        None, lambda: y.fill_(POISON), lambda: rel_l2(torch, y.float(), ref), 4e-3)
-            for entry in [mine] + list(peers.values()):
-                if "ms" in entry:
-                    entry["tflops"] = _r(flops / (entry["ms"] * 1e-3) / 1e12)
-            if "error" in mine:
-                failed.append("linear_relu %dx%dx%d" % (m, n, kk))
-            doc["cases"].append({"family": "linear_relu", "case": "%dx%dx%d bf16" % (m, n, kk),
-                                 "ours": mine, "peers": peers})
-            save()
-            del a, b, y, ref
+            contest("linear_relu", "%dx%dx%d bf16" % (m, n, kk),
+                    lambda k: k.launch(a=a, b=b, bias=bias, y=y, M=m, N=n, K=kk, lda=kk, ldb=n, ldy=n),
+                    lambda: y.fill_(POISON), lambda: rel_l2(torch, y.float(), ref), 4e-3,
+                    flops=2.0 * m * n * kk, m=m, n=n, k=kk,
+                    peers={"torch": (addmm_relu, lambda: rel_l2(torch, last[0].float(), ref)),
+                           "cublas": (plain, None)})
+            del a, b, y, ref, last
             alive = context_alive(torch)
 
         # The example: D = 64, full. Template kernels (attention_d<D>_...) with a causal
@@ -1476,10 +1789,8 @@ def run_gpu(args):
         # back ends.
         runs = []
         for f in attention_families:
-            if f not in kernels:
-                continue
             d = attention_head_dim(f)
-            if any(p["name"] == "causal" for p in kernels[f].meta["params"]):
+            if any(p["name"] == "causal" for p in builds[f][0][1].meta["params"]):
                 shapes = {128: [(4, 16, 4096), (1, 16, 16384)],
                           256: [(4, 16, 4096)]}.get(d, [(8, 32, 2048)])
                 runs += [(f, b * h, n, d, c) for b, h, n in shapes for c in (0, 1)]
@@ -1491,62 +1802,54 @@ def run_gpu(args):
             tname = attention_dtype(fam)
             log("\n== %s %d heads x n=%d, D=%d, %s (%s)"
                 % (fam, heads, n, d, tname, "causal" if causal else "full"))
-            k = kernels[fam]
             dt = torch.float16 if tname == "f16" else torch.bfloat16
             q, kk_, v = (torch.randn(heads, n, d, device="cuda").to(dt) for _ in range(3))
             o = torch.empty_like(q)
-            flops = 4.0 * heads * n * n * d * (0.5 if causal else 1.0)
             ref = torch.nn.functional.scaled_dot_product_attention(
                 q.float().unsqueeze(0), kk_.float().unsqueeze(0), v.float().unsqueeze(0),
                 is_causal=bool(causal)).squeeze(0).double()
             last = []
 
-            def sdpa(backend=None):
+            def sdpa(sdp=None):  # SDPA's own choice, or the one back end `sdp`
                 def run():
                     args = (q.unsqueeze(0), kk_.unsqueeze(0), v.unsqueeze(0))
-                    if backend is None:
+                    if sdp is None:
                         last[:] = [torch.nn.functional.scaled_dot_product_attention(
                             *args, is_causal=bool(causal))]
                         return
                     from torch.nn.attention import sdpa_kernel
-                    with sdpa_kernel([backend]):
+                    with sdpa_kernel([sdp]):
                         last[:] = [torch.nn.functional.scaled_dot_product_attention(
                             *args, is_causal=bool(causal))]
                 return run
             check = lambda: rel_l2(torch, last[0].squeeze(0).float(), ref)
-            peers = {"torch": peer("torch", sdpa(), None, check)}
+            peers = {"torch": (sdpa(), check)}
             if causal is not None and triton_attention is not None:
                 to = torch.empty_like(q)
-                peers["triton"] = peer("triton", lambda: triton_attention.attention(
-                    q, kk_, v, causal=bool(causal), out=to), None,
-                    lambda: rel_l2(torch, to.float(), ref))
+                peers["triton"] = (lambda: triton_attention.attention(
+                    q, kk_, v, causal=bool(causal), out=to), lambda: rel_l2(torch, to.float(), ref))
             if causal is not None:
                 from torch.nn.attention import SDPBackend
-                for name, backend in (("cudnn", SDPBackend.CUDNN_ATTENTION),
-                                      ("flash", SDPBackend.FLASH_ATTENTION),
-                                      ("mem_efficient", SDPBackend.EFFICIENT_ATTENTION)):
-                    peers[name] = peer(name, sdpa(backend), None, check)
+                for name, sdp in (("cudnn", SDPBackend.CUDNN_ATTENTION),
+                                  ("flash", SDPBackend.FLASH_ATTENTION),
+                                  ("mem_efficient", SDPBackend.EFFICIENT_ATTENTION)):
+                    peers[name] = (sdpa(sdp), check)
             extra = {}
             if causal is not None:
                 extra = {"causal": causal, "group": 1,
                          "lse": torch.empty(heads * n, dtype=torch.float32, device="cuda")}
-            mine = ours(lambda: k.launch(q=q, k=kk_, v=v, o=o, n=n, heads=heads,
-                                         scale=1.0 / math.sqrt(d), **extra),
-                        None, lambda: o.fill_(POISON), lambda: rel_l2(torch, o.float(), ref), 1e-2)
-            for entry in [mine] + list(peers.values()):
-                if "ms" in entry:
-                    entry["tflops"] = _r(flops / (entry["ms"] * 1e-3) / 1e12)
-            if "error" in mine:
-                failed.append("%s %dx%d" % (fam, heads, n))
-            label = "%dx%d D%d %s%s" % (heads, n, d, tname, " causal" if causal else "")
-            doc["cases"].append({"family": fam, "case": label, "ours": mine, "peers": peers})
-            save()
-            del q, kk_, v, o, ref
+            contest(fam, "%dx%d D%d %s%s" % (heads, n, d, tname, " causal" if causal else ""),
+                    lambda k: k.launch(q=q, k=kk_, v=v, o=o, n=n, heads=heads,
+                                       scale=1.0 / math.sqrt(d), **extra),
+                    lambda: o.fill_(POISON), lambda: rel_l2(torch, o.float(), ref), 1e-2,
+                    flops=4.0 * heads * n * n * d * (0.5 if causal else 1.0), peers=peers,
+                    heads=heads, n=n, d=d, dtype=tname, causal=bool(causal))
+            del q, kk_, v, o, ref, last, peers
             alive = context_alive(torch)
 
         # Varlen: ours against cuDNN on the same sequences padded to the longest (what a
         # caller without a varlen kernel runs; TFLOP/s count the unpadded work for both).
-        for causal in (0, 1) if "attention_varlen" in kernels and alive else ():
+        for causal in (0, 1) if "attention_varlen" in builds and alive else ():
             rng = random.Random(VARLEN_TIMED_SEED)
             lengths = [rng.randrange(1024, 4097) for _ in range(VARLEN_TIMED_BATCH)]
             heads, d, total, batch = VARLEN_TIMED_HEADS, 64, sum(lengths), len(lengths)
@@ -1568,32 +1871,24 @@ def run_gpu(args):
                     *(x.float().unsqueeze(0) for x in seq), is_causal=bool(causal))[0].transpose(0, 1)
                 for dst, x in zip(padded, seq):
                     dst[b, :, :n] = x
-            flops = sum(4.0 * heads * n * n * d * (0.5 if causal else 1.0) for n in lengths)
             from torch.nn.attention import SDPBackend, sdpa_kernel
 
             def padded_cudnn():
                 with sdpa_kernel([SDPBackend.CUDNN_ATTENTION]):
                     torch.nn.functional.scaled_dot_product_attention(*padded, is_causal=bool(causal))
-            peers = {"torch": peer("torch", padded_cudnn, None)}
-            k = kernels["attention_varlen"]
-            mine = ours(lambda: k.launch(q=q, k=kk_, v=v, o=o, lse=lse, cu=cu, total=total,
-                                         max_n=max_n, batch=batch, heads=heads, group=1,
-                                         scale=1.0 / math.sqrt(d), causal=causal),
-                        None, lambda: o.fill_(POISON), lambda: rel_l2(torch, o.float(), ref), 1e-2)
-            for entry in [mine] + list(peers.values()):
-                if "ms" in entry:
-                    entry["tflops"] = _r(flops / (entry["ms"] * 1e-3) / 1e12)
-            if "error" in mine:
-                failed.append("attention_varlen")
-            doc["cases"].append({"family": "attention_varlen",
-                                 "case": "%dx%d tokens D%d bf16%s (torch: padded)" % (
-                                     heads, total, d, " causal" if causal else ""),
-                                 "ours": mine, "peers": peers})
-            save()
+            contest("attention_varlen", "%dx%d tokens D%d bf16%s (torch: padded)" % (
+                        heads, total, d, " causal" if causal else ""),
+                    lambda k: k.launch(q=q, k=kk_, v=v, o=o, lse=lse, cu=cu, total=total,
+                                       max_n=max_n, batch=batch, heads=heads, group=1,
+                                       scale=1.0 / math.sqrt(d), causal=causal),
+                    lambda: o.fill_(POISON), lambda: rel_l2(torch, o.float(), ref), 1e-2,
+                    flops=sum(4.0 * heads * n * n * d * (0.5 if causal else 1.0) for n in lengths),
+                    peers={"torch": (padded_cudnn, None)}, heads=heads, tokens=total, d=d,
+                    causal=bool(causal))
             del q, kk_, v, o, ref, padded
             alive = context_alive(torch)
 
-        if "softmax" in kernels and alive:
+        if "softmax" in builds and alive:
             shapes = [(32768, 4096, False), (4096, 32768, False)]
             if not args.no_long_rows:
                 shapes += [(1024, 131072, True), (512, 262144, True)]
@@ -1601,44 +1896,33 @@ def run_gpu(args):
                 if not alive:
                     break
                 log("\n== softmax %dx%d f32%s" % (rows, cols, " (long rows: failure recorded, not fatal)" if optional else ""))
-                k = kernels["softmax"]
                 x = torch.randn(rows, cols, device="cuda")
                 y = torch.empty_like(x)
                 ref = torch.softmax(x.double(), dim=-1)
-                nbytes = 2 * rows * cols * 4
-                peers = {}
                 last = []
 
                 def torch_softmax():
                     last[:] = [torch.softmax(x, dim=-1)]
-                peers["torch"] = peer("torch", torch_softmax, nbytes, lambda: rel_l2(torch, last[0], ref))
-                last.clear()
+                peers = {"torch": (torch_softmax, lambda: rel_l2(torch, last[0], ref))}
+                yt = torch.empty_like(x) if triton_softmax is not None else None
                 if triton_softmax is not None and cols > args.triton_max_cols:
                     log("  triton   not run: a one-pass row of %d f32 does not fit on chip (--triton-max-cols %d)"
                         % (cols, args.triton_max_cols))
                 elif triton_softmax is not None:
-                    yt = torch.empty_like(x)
-                    peers["triton"] = peer("triton", lambda: triton_softmax.softmax(x, out=yt), nbytes,
-                                           lambda: rel_l2(torch, yt, ref))
-                    del yt
-                mine = ours(lambda: k.launch(x=x, y=y, rows=rows, cols=cols, stride=cols), nbytes,
-                            lambda: y.fill_(POISON), lambda: rel_l2(torch, y, ref), 2e-5)
-                if optional and "error" in mine:
-                    mine["optional"] = True  # recorded, not a failure of the run
-                elif "error" in mine:
-                    failed.append("softmax %dx%d" % (rows, cols))
-                if isinstance(k, SoftmaxDispatch):
-                    mine["kernel"] = k.pick(cols)[0]
-                doc["cases"].append({"family": "softmax", "case": "%dx%d f32" % (rows, cols),
-                                     "ours": mine, "peers": peers})
-                save()
-                del x, y, ref
+                    peers["triton"] = (lambda: triton_softmax.softmax(x, out=yt),
+                                       lambda: rel_l2(torch, yt, ref))
+                contest("softmax", "%dx%d f32" % (rows, cols),
+                        lambda k: k.launch(x=x, y=y, rows=rows, cols=cols, stride=cols),
+                        lambda: y.fill_(POISON), lambda: rel_l2(torch, y, ref), 2e-5,
+                        nbytes=2 * rows * cols * 4, optional=optional, peers=peers,
+                        rows=rows, cols=cols)
+                del x, y, ref, last, peers, yt
                 alive = context_alive(torch)
                 if not alive:
                     log("FAIL: CUDA context lost after softmax %dx%d; later cases skipped" % (rows, cols))
                     failed.append("context lost")
                 torch.cuda.empty_cache() if alive else None
-        if "vadd" in kernels and not any(c["family"] == "vadd" for c in doc["cases"]):
+        if "vadd" in builds and not any(c["family"] == "vadd" for c in doc["cases"]):
             failed.append("vadd not timed")
     except Exception:
         log("FAIL: timing pass crashed:\n" + traceback.format_exc())
@@ -1646,12 +1930,13 @@ def run_gpu(args):
     finally:
         os.makedirs(args.out, exist_ok=True)
         doc["env"] = dict(env, launcher=backend.name, seed=seed)
+        doc["timing"]["wall_s"] = round(time.time() - started, 1)
         doc["failed"] = failed
         if "copy_gbs" not in doc["ceilings"]:
             doc["ceilings"]["copy_gbs"] = None
         out_dir = args.out
         try:
-            path = write_results(doc, out_dir)
+            path = write_results(doc, out_dir, out_tag)
             log("\nwrote %s" % path)
             png = path[:-5] + ".png"
             if write_plot(doc, png):
@@ -1665,6 +1950,7 @@ def run_gpu(args):
             f.write("checks: %d run, %d failed\n" % (len(checks.results), n_bad))
             f.write("RESULT: %s\n" % ("FAIL (" + ", ".join(failed) + ")" if failed else "PASS"))
         log("\n" + table)
+        log("timing: %d rounds x %d reps, %.0f s" % (args.rounds, args.reps, doc["timing"]["wall_s"]))
         log("checks: %d run, %d failed" % (len(checks.results), n_bad))
         log("RESULT: %s" % ("FAIL (" + ", ".join(failed) + ")" if failed else "PASS"))
     return 1 if failed else 0
@@ -1681,16 +1967,28 @@ def main(argv=None):
                          "matmul brings every matmul_* kernel found)")
     ap.add_argument("--launcher", choices=("auto", "cupy", "ctypes"), default="auto",
                     help="cupy RawModule, or the driver API through ctypes (auto: cupy, else ctypes)")
-    ap.add_argument("--reps", type=int, default=30, help="timed runs per measurement (median; >= 20)")
-    ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=5,
+                    help="interleaved rounds per case: each times every contender once, the order "
+                         "rotating (default 5)")
+    ap.add_argument("--reps", type=int, default=10,
+                    help="timed runs of a contender in a round; their median is its round's time "
+                         "(default 10, >= 5)")
+    ap.add_argument("--warmup", type=int, default=5,
+                    help="untimed runs of each contender before the first round")
     ap.add_argument("--flush-mb", type=int, default=256, help="L2 flush buffer size (MiB)")
     ap.add_argument("--flush", choices=("write", "read", "none"), default="write",
                     help="how the flush buffer evicts L2 between timed runs (write = zero_ it)")
     ap.add_argument("--seed", type=int, default=None, help="input seed for the checks (default: time)")
     ap.add_argument("--no-triton", action="store_true", help="skip the Triton peer")
-    ap.add_argument("--no-peers", action="store_true",
-                    help="time only ours (A/B runs of variants: each kernel's cases otherwise time "
-                         "every peer again; ratios come from a full run)")
+    ap.add_argument("--no-peers", action="store_true", help="time only ours")
+    ap.add_argument("--ab", action="append", metavar="DIR",
+                    help="A/B run: each --only kernel from --kernels (build A) and from DIR (B; "
+                         "repeat for C, ...), checked, then timed interleaved without peers; "
+                         "ratios are each build's rate over A's")
+    ap.add_argument("--variants", action="store_true",
+                    help="A/B run of differently named kernels in --kernels: the --only names, "
+                         "timed as the first one is; ratios are each one's rate over the first's")
+    ap.add_argument("--tag", help="results file <gpu>-<date>-TAG.json (default nvidia; A/B: ab)")
     ap.add_argument("--no-long-rows", action="store_true", help="skip the softmax rows of 128k and 256k columns")
     ap.add_argument("--triton-max-cols", type=int, default=32768,
                     help="longest row the one-pass Triton peer is run on (default 32768)")
@@ -1699,8 +1997,11 @@ def main(argv=None):
         return self_test()
     if not args.kernels:
         ap.error("--kernels DIR is required")
-    if args.reps < 20:
-        ap.error("--reps must be >= 20")
+    if args.reps < 5 or args.rounds < 1:
+        ap.error("--reps must be >= 5 and --rounds >= 1")
+    if args.ab and args.variants:
+        ap.error("--ab (one kernel, several directories) and --variants (several kernels, one "
+                 "directory) do not combine")
     ok, why = probe_cuda()
     if not ok:
         print("bench.py: no CUDA device: %s. Nothing was run (exit 2)." % why, file=sys.stderr)

@@ -10,6 +10,9 @@
 #         KILN_COMMIT=$(git rev-parse --short HEAD) bench/nvidia/run.sh      (the sha taken here)
 # Files under $OUT (at most 8 come back): bench.log, <gpu>-<date>-nvidia.json and .png,
 # table.txt, sanitize.log, cubins.txt, summary.txt.
+# Each case times ours and its peers interleaved (bench.py --rounds, default 5). An A/B run
+# of two builds needs no sanitizer pass: call bench.py itself, carry both directories:
+#   python3 bench/nvidia/bench.py --kernels carry/kiln-a --ab carry/kiln-b --only NAME --out $OUT
 set -u -o pipefail
 cd "$(dirname "$0")/../.." || exit 1
 OUT=${OUT:-./out}
