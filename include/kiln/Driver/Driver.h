@@ -1,11 +1,20 @@
-//===- Driver.h - shared compile steps of kilnc and the JIT ----------------===//
+//===- Driver.h - compiling tile kernels for any target: kilnc and the JIT --===//
+//
+// compile() takes a parsed kernel module through specialisation and one target's
+// pipeline to its binary (host object, cubin + PTX, HSA code object, SPIR-V) or to one
+// printed stage; launcherHeader() and metadataJSON() write what a launch needs. kilnc
+// is a command line over these; the JIT calls the same steps.
+//
 #ifndef KILN_DRIVER_DRIVER_H
 #define KILN_DRIVER_DRIVER_H
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
+#include "kiln/Driver/KernelConfig.h"
+
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
 
 #include <string>
 #include <vector>
@@ -76,6 +85,46 @@ std::vector<KernelInfo> describeKernels(mlir::ModuleOp module);
 
 /// Lowers specialised tile IR to the LLVM dialect for the host target.
 mlir::LogicalResult lowerForHost(mlir::ModuleOp module);
+
+/// How far compile() goes: the tile IR after specialisation, the target's LLVM IR (or
+/// LLVM dialect), its assembly (x86, PTX, GCN, SPIR-V text), or the binary.
+enum class Stage { Tile, LLVM, Asm, Binary };
+
+struct CompileOptions {
+  std::string target = "host"; ///< a name of knownTargets()
+  KernelConfig config;
+  unsigned optLevel = 3;          ///< host LLVM optimisation level
+  std::string cpu = "x86-64-v2";  ///< host CPU (an LLVM name or "native")
+  bool spillsAreErrors = false;   ///< GPU register spills: error instead of warning
+};
+
+/// What compile() produced.
+struct Compilation {
+  std::string text;             ///< the printed stage (Tile, LLVM, Asm)
+  std::string binary;           ///< Stage::Binary: the object / cubin / code object / SPIR-V
+  std::string binaryExtension;  ///< ".o", ".cubin", ".hsaco" or ".spv"
+  std::string ptx;              ///< NVIDIA: the PTX the cubin was assembled from
+  std::vector<KernelInfo> kernels;
+  std::string cpu;              ///< host: the CPU the object was compiled for
+};
+
+/// Compiles a parsed module (consumed: it is specialised and lowered in place).
+/// Failures are an error with the message to print, or with an empty message when
+/// they were already reported as diagnostics through the context (with locations).
+/// Spills are reported as warnings at the kernel (errors with spillsAreErrors).
+llvm::Expected<Compilation> compile(mlir::ModuleOp module, const CompileOptions &options,
+                                    Stage stage);
+
+/// The C header with typed launchers of a host compilation (`source` names the input in
+/// its comment, `stem` gives the include guard).
+std::string launcherHeader(const std::vector<KernelInfo> &kernels, llvm::StringRef source,
+                           llvm::StringRef stem);
+
+/// The JSON launch description: every kernel with its parameters, grid rule, threads,
+/// shared memory and resources, `binary` the file it is in, and the config it was
+/// compiled with.
+std::string metadataJSON(const Compilation &compilation, const CompileOptions &options,
+                         llvm::StringRef binary);
 
 } // namespace kiln::driver
 
