@@ -233,6 +233,26 @@ Error compileForNVIDIA(mlir::ModuleOp module, const CompileOptions &options, Sta
   return reportPTXResources(module, locations, out.kernels, out.ptx, target, options);
 }
 
+/// What the AMD and Intel pipelines share once the module is lowered: the LLVM dialect
+/// printed (Stage::LLVM), the assembly (Stage::Asm) into `out.text`, or the binary.
+/// Returns the binary, or an empty string when `out.text` holds the stage asked for.
+Expected<std::string> printOrSerialize(mlir::ModuleOp module, Stage stage, Compilation &out,
+                                       function_ref<mlir::FailureOr<std::string>(bool)> serialize) {
+  if (stage == Stage::LLVM) {
+    raw_string_ostream os(out.text);
+    module.print(os);
+    return std::string();
+  }
+  mlir::FailureOr<std::string> binary = serialize(/*assembly=*/stage == Stage::Asm);
+  if (mlir::failed(binary))
+    return diagnosed();
+  if (stage == Stage::Asm) {
+    out.text = *binary;
+    return std::string();
+  }
+  return *binary;
+}
+
 /// gfx90a / gfx942 / gfx1100: ROCDL (Stage::LLVM), GCN assembly (Stage::Asm) or the HSA
 /// code object. LDS use and spills are read back from the code object.
 Error compileForAMD(mlir::ModuleOp module, const target::GPUTarget &chip,
@@ -246,18 +266,10 @@ Error compileForAMD(mlir::ModuleOp module, const target::GPUTarget &chip,
   std::vector<target::KernelResources> resources;
   if (mlir::failed(amd::lowerToROCDL(module, target, resources)))
     return diagnosed();
-  if (stage == Stage::LLVM) {
-    raw_string_ostream os(out.text);
-    module.print(os);
-    return Error::success();
-  }
-  auto binary = amd::serialize(module, target, /*assembly=*/stage == Stage::Asm);
-  if (mlir::failed(binary))
-    return diagnosed();
-  if (stage == Stage::Asm) {
-    out.text = *binary;
-    return Error::success();
-  }
+  Expected<std::string> binary = printOrSerialize(
+      module, stage, out, [&](bool assembly) { return amd::serialize(module, target, assembly); });
+  if (!binary || binary->empty())
+    return binary.takeError();
   if (mlir::failed(amd::readCodeObjectResources(module, *binary, resources)))
     return diagnosed();
   bool failed = false;
@@ -306,18 +318,10 @@ Error compileForIntel(mlir::ModuleOp module, const target::GPUTarget &chip,
   std::vector<target::KernelResources> resources;
   if (mlir::failed(intel::lowerToXeVM(module, target, resources)))
     return diagnosed();
-  if (stage == Stage::LLVM) {
-    raw_string_ostream os(out.text);
-    module.print(os);
-    return Error::success();
-  }
-  auto binary = intel::serialize(module, target, /*assembly=*/stage == Stage::Asm);
-  if (mlir::failed(binary))
-    return diagnosed();
-  if (stage == Stage::Asm) {
-    out.text = *binary;
-    return Error::success();
-  }
+  Expected<std::string> binary = printOrSerialize(
+      module, stage, out, [&](bool assembly) { return intel::serialize(module, target, assembly); });
+  if (!binary || binary->empty())
+    return binary.takeError();
   applyResources(out.kernels, resources, chip);
   out.binary = *binary;
   out.binaryExtension = ".spv";

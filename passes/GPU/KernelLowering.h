@@ -250,6 +250,18 @@ private:
     SmallVector<LoadOp> tailLoads;   ///< pipelined loads only the tail reads
     unsigned acc = 0;                ///< the loop-carried value the tail accumulates
   };
+  /// A loop lowerFor software-pipelines: the loads copied ahead into stage buffers and
+  /// how their copies complete.
+  struct PipelinedLoop {
+    scf::ForOp op;
+    bool ws = false;               ///< a producer warpgroup issues the copies
+    SetVector<Operation *> slice;  ///< the ops the copies' offsets need
+    SmallVector<LoadOp> ahead;     ///< loads copied ahead, one stage buffer each
+    SmallVector<SharedTile> buffers;
+    Value barriers, tmaOk;         ///< per-stage mbarriers; whether TMA copies (i1)
+    bool overlapMma = false;       ///< warpgroup MMAs stay in flight into the next iteration
+    int64_t distance = 0;          ///< iterations the copies run ahead
+  };
 
 
   // GPU/Distribution.cpp: tiles over threads: register layouts, coordinates, conversions
@@ -388,6 +400,16 @@ private:
                   ArrayRef<SharedTile> buffers, Value iv, Value stage, Value barriers,
                   Value tmaOk);
   SharedTile stageOf(SharedTile buffer, Value stage, RankedTensorType t);
+  void startAccumulatorsUndefined(scf::ForOp op, SmallVectorImpl<Value> &init,
+                                  SmallVectorImpl<std::pair<int64_t, int64_t>> &zeroed,
+                                  SmallVectorImpl<DotOp> &zeroedDots);
+  scf::IfOp branchUnlessLoopRuns(scf::ForOp op, ArrayRef<Value> init, bool ws);
+  void setUpStages(PipelinedLoop &p, Value lb, Value step);
+  std::pair<Value, Value> beginPipelinedIteration(PipelinedLoop &p, scf::ForOp loop,
+                                                  int64_t stateAt, Value step);
+  void releaseIterationStages(PipelinedLoop &p, scf::ForOp loop, Value lb, Value readStage);
+  void finishPipelinedLoop(PipelinedLoop &p, scf::ForOp loop, int64_t stateAt, Value lb,
+                           int64_t arenaMark);
   LogicalResult lowerFor(scf::ForOp op);
 
   // GPU/TensorMaps.cpp: TMA tensor maps and bulk copies, mbarriers

@@ -134,6 +134,199 @@ SharedTile KernelLowering::stageOf(SharedTile buffer, Value stage, RankedTensorT
   return buffer;
 }
 
+/// Warpgroup-MMA accumulators that start at zero start undefined instead, with the MMAs
+/// told not to accumulate until the first iteration has run: their registers in `init`
+/// become poison and their ranges and dots are recorded.
+void KernelLowering::startAccumulatorsUndefined(
+    scf::ForOp op, SmallVectorImpl<Value> &init,
+    SmallVectorImpl<std::pair<int64_t, int64_t>> &zeroed, SmallVectorImpl<DotOp> &zeroedDots) {
+  Location loc = op.getLoc();
+  int64_t at = 0;
+  for (auto [arg, initValue] : llvm::zip(op.getRegionIterArgs(), op.getInitArgs())) {
+    int64_t count = isa<RankedTensorType>(arg.getType()) ? perThread(distOf(arg)) : 1;
+    auto dot = arg.hasOneUse() ? dyn_cast<DotOp>(*arg.getUsers().begin()) : DotOp();
+    if (dot && dot.getAcc() == arg && isZeroSplat(initValue)) {
+      zeroed.push_back({at, count});
+      zeroedDots.push_back(dot);
+      for (int64_t i = 0; i < count; ++i)
+        init[at + i] = b.create<LLVM::PoisonOp>(loc, init[at + i].getType());
+    }
+    at += count;
+  }
+}
+
+/// The zero start must not pass through the MMAs' registers on the way out of a loop
+/// that never runs: that path skips the loop in a branch of its own. Returns the branch,
+/// with the builder at the start of the path that runs the loop.
+scf::IfOp KernelLowering::branchUnlessLoopRuns(scf::ForOp op, ArrayRef<Value> init, bool ws) {
+  Location loc = op.getLoc();
+  SmallVector<Type> types;
+  for (Value v : init)
+    types.push_back(v.getType());
+  SmallVector<Value> skipped = flatten(op.getInitArgs(), op.getRegionIterArgs());
+  if (ws) { // the pipeline state passes through too
+    types.append(2, b.getI32Type());
+    skipped.append({wsStage, wsPhase});
+  }
+  Value any = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt,
+                                      scalar(op.getLowerBound()), scalar(op.getUpperBound()));
+  auto runs = b.create<scf::IfOp>(loc, types, any, /*withElseRegion=*/true);
+  b.setInsertionPointToStart(&runs.getElseRegion().front());
+  b.create<scf::YieldOp>(loc, skipped);
+  b.setInsertionPointToStart(&runs.getThenRegion().front());
+  return runs;
+}
+
+/// The stage buffers of `p`'s loads, their mbarriers where the copies complete on them,
+/// and (without a producer) the prologue's copies of the first `distance` iterations.
+/// On sm_90a warpgroup-MMA operands come by TMA: one thread issues each stage's copies,
+/// which complete on the stage's mbarrier (phase flipping at each reuse). Where TMA
+/// cannot address a tensor (decided at run time), every thread copies by cp.async and
+/// arrives on the same mbarrier when its copies land.
+void KernelLowering::setUpStages(PipelinedLoop &p, Value lb, Value step) {
+  Location loc = p.op.getLoc();
+  if (p.ws)
+    p.buffers.assign(wsBuffers.begin(), wsBuffers.end());
+  else if (!p.ahead.empty())
+    for (LoadOp load : p.ahead)
+      p.buffers.push_back(sharedTileFor(load.getType(),
+                                        sharedAlloc(loc, stages * tileBytes(load.getType()), true),
+                                        layouts.layoutOf(load).warpgroup, kMajorOperand(load)));
+  if (p.ws) {
+    p.barriers = fullBarriers;
+    p.tmaOk = wsTmaOk;
+  } else if (!p.ahead.empty() && llvm::all_of(p.ahead, [&](LoadOp l) { return tmaEligible(l); })) {
+    p.tmaOk = b.create<arith::ConstantIntOp>(loc, 1, 1);
+    for (LoadOp load : p.ahead) {
+      tensorMaps[load] = buildTensorMap(loc, load);
+      p.tmaOk = b.create<arith::AndIOp>(loc, p.tmaOk, tensorMaps[load].usable);
+    }
+    p.barriers = persistentAlloc(loc, 8 * stages, 8);
+    Value count = b.create<arith::SelectOp>(loc, p.tmaOk, cst(loc, 1), cst(loc, threads));
+    Value first = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, threadId, cst(loc, 0));
+    whenTrue(b, loc, first, [&](OpBuilder &bb, Location l) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
+      for (int64_t s = 0; s < stages; ++s)
+        initBarrier(l, stageBarrier(l, p.barriers, cst(l, s)), count);
+    });
+  }
+  if (!p.ahead.empty() && !p.ws) {
+    syncThreads(loc); // earlier readers of reused stages are done
+    for (int64_t s = 0; s < p.distance; ++s) {
+      Value iv = b.create<arith::AddIOp>(
+          loc, lb, b.create<arith::MulIOp>(loc, step, intConst(b, loc, lb.getType(), s)));
+      issueStage(p.op, p.ahead, p.slice, p.buffers, iv, cst(loc, s), p.barriers, p.tmaOk);
+    }
+  }
+}
+
+/// At the top of an iteration of `loop` (the new loop; its stage and phase are the
+/// iteration arguments at `stateAt`): waits for this iteration's stage, issues the copies
+/// `distance` iterations ahead (without a producer) and maps the loads to the stage.
+/// Returns the stage read and its phase (null without mbarriers).
+std::pair<Value, Value> KernelLowering::beginPipelinedIteration(PipelinedLoop &p,
+                                                                scf::ForOp loop,
+                                                                int64_t stateAt, Value step) {
+  Location loc = p.op.getLoc();
+  Value readStage = loop.getRegionIterArgs()[stateAt], phase;
+  if (p.barriers) {
+    phase = loop.getRegionIterArgs()[stateAt + 1];
+    if (p.ws)
+      waitLoads(loc, loadIndices(p.op), readStage, phase);
+    else
+      waitBarrier(loc, stageBarrier(loc, p.barriers, readStage), phase);
+    fenceUnlessTma(loc, p.tmaOk);
+  } else {
+    b.create<NVVM::CpAsyncWaitGroupOp>(loc, p.distance - 1);
+    if (llvm::any_of(p.ahead, [&](LoadOp l) { return layouts.layoutOf(l).warpgroup; }))
+      fenceForAsyncProxy(loc);
+  }
+  if (!p.ws) {
+    syncThreads(loc);
+    Value next = b.create<arith::AddIOp>(
+        loc, loop.getInductionVar(),
+        b.create<arith::MulIOp>(loc, step, intConst(b, loc, step.getType(), p.distance)));
+    Value sum = b.create<arith::AddIOp>(loc, readStage, cst(loc, p.distance));
+    Value wraps = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge, sum, cst(loc, stages));
+    Value writeStage = b.create<arith::SelectOp>(
+        loc, wraps, b.create<arith::SubIOp>(loc, sum, cst(loc, stages)), sum);
+    issueStage(p.op, p.ahead, p.slice, p.buffers, next, writeStage, p.barriers, p.tmaOk);
+  }
+  for (auto [load, buffer] : llvm::zip(p.ahead, p.buffers))
+    pipelined[load] = stageOf(buffer, readStage, load.getType());
+  return {readStage, phase};
+}
+
+/// With a producer, the stages an iteration read go back to it once their MMAs are done:
+/// this iteration's, or (MMAs left in flight) the previous one's.
+void KernelLowering::releaseIterationStages(PipelinedLoop &p, scf::ForOp loop, Value lb,
+                                            Value readStage) {
+  Location loc = p.op.getLoc();
+  if (!p.overlapMma) {
+    releaseLoads(loc, loadIndices(p.op), readStage);
+    return;
+  }
+  Value later = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne, loop.getInductionVar(), lb);
+  Value prev = previousStage(loc, readStage);
+  whenTrue(b, loc, later, [&](OpBuilder &bb, Location l) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
+    releaseLoads(l, loadIndices(p.op), prev);
+  });
+}
+
+/// After `loop` (the new loop; its stage and phase results at `stateAt`): with a producer,
+/// the last stage goes back and the pipeline state carries on to the next loop; without,
+/// the copies drain and the stages, mbarriers and tensor maps are freed for later loops.
+void KernelLowering::finishPipelinedLoop(PipelinedLoop &p, scf::ForOp loop, int64_t stateAt,
+                                         Value lb, int64_t arenaMark) {
+  Location loc = p.op.getLoc();
+  if (p.ws) {
+    Value endStage = loop.getResults()[stateAt];
+    Value endPhase = loop.getResults()[stateAt + 1];
+    if (p.overlapMma) {
+      Value ran = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, lb,
+                                          scalar(p.op.getUpperBound()));
+      Value last = previousStage(loc, endStage);
+      whenTrue(b, loc, ran, [&](OpBuilder &bb, Location l) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
+        releaseLoads(l, loadIndices(p.op), last);
+      });
+    }
+    for (LoadOp load : p.ahead)
+      pipelined.erase(load);
+    wsStage = endStage;
+    wsPhase = endPhase;
+    return;
+  }
+  if (p.ahead.empty())
+    return;
+  // Copies past the end were never issued; drain the (empty) groups and let every
+  // thread finish reading before the stages are reused.
+  b.create<NVVM::CpAsyncWaitGroupOp>(loc, 0);
+  syncThreads(loc);
+  for (LoadOp load : p.ahead) {
+    pipelined.erase(load);
+    tensorMaps.erase(load);
+  }
+  // The stages, their mbarriers (invalidated first, as PTX requires before their
+  // memory is reused) and the tensor-map staging are free for later loops; the
+  // next user's prologue barrier orders its writes after this.
+  if (p.barriers) {
+    Value first = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, threadId, cst(loc, 0));
+    whenTrue(b, loc, first, [&](OpBuilder &bb, Location l) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
+      for (int64_t s = 0; s < stages; ++s)
+        asmVoid(l, "mbarrier.inval.shared::cta.b64 [$0];", "r",
+                {stageBarrier(l, p.barriers, cst(l, s))});
+    });
+  }
+  persistentBytes = arenaMark;
+}
+
 LogicalResult KernelLowering::lowerFor(scf::ForOp op) {
   Location loc = op.getLoc();
   finishClusterExchange(loc);
@@ -144,13 +337,15 @@ LogicalResult KernelLowering::lowerFor(scf::ForOp op) {
       return op.emitOpError("carrying a tensor descriptor is not supported by the GPU "
                             "lowering; make the descriptor inside or before the loop");
   }
-  bool ws = consumerSide && llvm::is_contained(wsLoops, op);
-  if (ws && op == wsLoops.front()) { // unconditionally, before any branch
+  PipelinedLoop p;
+  p.op = op;
+  p.ws = consumerSide && llvm::is_contained(wsLoops, op);
+  if (p.ws && op == wsLoops.front()) { // unconditionally, before any branch
     if (failed(postMailbox(loc)))
       return failure();
     wsTmaOk = allTmaUsable(loc);
   }
-  if (ws)
+  if (p.ws)
     if (std::optional<OverlapPlan> plan = overlapPlan(op))
       return lowerOverlappedFor(op, *plan);
   // Software pipeline: copies for iteration i + ahead are issued while iteration i
@@ -160,102 +355,31 @@ LogicalResult KernelLowering::lowerFor(scf::ForOp op) {
   // that only the loop carries stay in flight into the next iteration (wait for all
   // but the newest group), so the refilled stage is the one read two iterations back
   // (ahead = stages - 2).
-  SetVector<Operation *> slice;
-  SmallVector<LoadOp> ahead = pipelinableLoads(op, slice);
+  p.ahead = pipelinableLoads(op, p.slice);
   // With a producer warpgroup the consumers only wait for stages and release them.
-  if (ws)
-    ahead = wsLoads[op];
+  if (p.ws)
+    p.ahead = wsLoads[op];
   int64_t arenaMark = persistentBytes;
-  SmallVector<SharedTile> buffers;
-  bool overlapMma = !ahead.empty() && stages >= 3 && carriedWgmmaOnly(op);
-  int64_t distance = overlapMma ? stages - 2 : stages - 1;
+  p.overlapMma = !p.ahead.empty() && stages >= 3 && carriedWgmmaOnly(op);
+  p.distance = p.overlapMma ? stages - 2 : stages - 1;
   Value lb = scalar(op.getLowerBound()), step = scalar(op.getStep());
-  Type ivType = lb.getType();
-  auto ivConst = [&](int64_t v) { return intConst(b, loc, ivType, v); };
   SmallVector<Value> init = flatten(op.getInitArgs(), op.getRegionIterArgs());
-  // Warpgroup-MMA accumulators that start at zero start undefined instead, with the
-  // MMAs told not to accumulate until the first iteration has run.
   SmallVector<std::pair<int64_t, int64_t>> zeroed; // register ranges in `init`
   SmallVector<DotOp> zeroedDots;
-  if (overlapMma) {
-    int64_t at = 0;
-    for (auto [arg, initValue] : llvm::zip(op.getRegionIterArgs(), op.getInitArgs())) {
-      int64_t count = isa<RankedTensorType>(arg.getType()) ? perThread(distOf(arg)) : 1;
-      auto dot = arg.hasOneUse() ? dyn_cast<DotOp>(*arg.getUsers().begin()) : DotOp();
-      if (dot && dot.getAcc() == arg && isZeroSplat(initValue)) {
-        zeroed.push_back({at, count});
-        zeroedDots.push_back(dot);
-        for (int64_t i = 0; i < count; ++i)
-          init[at + i] = b.create<LLVM::PoisonOp>(loc, init[at + i].getType());
-      }
-      at += count;
-    }
-  }
-  // The zero start must not pass through the MMAs' registers on the way out of a loop
-  // that never runs: that path skips the loop in a branch of its own.
+  if (p.overlapMma)
+    startAccumulatorsUndefined(op, init, zeroed, zeroedDots);
   OpBuilder::InsertionGuard outer(b);
   scf::IfOp runs;
-  if (!zeroed.empty()) {
-    SmallVector<Type> types;
-    for (Value v : init)
-      types.push_back(v.getType());
-    SmallVector<Value> skipped = flatten(op.getInitArgs(), op.getRegionIterArgs());
-    if (ws) { // the pipeline state passes through too
-      types.append(2, b.getI32Type());
-      skipped.append({wsStage, wsPhase});
-    }
-    Value any = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, lb,
-                                        scalar(op.getUpperBound()));
-    runs = b.create<scf::IfOp>(loc, types, any, /*withElseRegion=*/true);
-    b.setInsertionPointToStart(&runs.getElseRegion().front());
-    b.create<scf::YieldOp>(loc, skipped);
-    b.setInsertionPointToStart(&runs.getThenRegion().front());
-  }
-  // On sm_90a warpgroup-MMA operands come by TMA: one thread issues each stage's
-  // copies, which complete on the stage's mbarrier (phase flipping at each reuse).
-  // Where TMA cannot address a tensor (decided at run time), every thread copies by
-  // cp.async and arrives on the same mbarrier when its copies land.
-  if (ws)
-    buffers.assign(wsBuffers.begin(), wsBuffers.end());
-  else if (!ahead.empty())
-    for (LoadOp load : ahead)
-      buffers.push_back(sharedTileFor(load.getType(),
-                                      sharedAlloc(loc, stages * tileBytes(load.getType()), true),
-                                      layouts.layoutOf(load).warpgroup, kMajorOperand(load)));
-  Value barriers, tmaOk;
-  if (ws) {
-    barriers = fullBarriers;
-    tmaOk = wsTmaOk;
-  } else if (!ahead.empty() && llvm::all_of(ahead, [&](LoadOp l) { return tmaEligible(l); })) {
-    tmaOk = b.create<arith::ConstantIntOp>(loc, 1, 1);
-    for (LoadOp load : ahead) {
-      tensorMaps[load] = buildTensorMap(loc, load);
-      tmaOk = b.create<arith::AndIOp>(loc, tmaOk, tensorMaps[load].usable);
-    }
-    barriers = persistentAlloc(loc, 8 * stages, 8);
-    Value count = b.create<arith::SelectOp>(loc, tmaOk, cst(loc, 1), cst(loc, threads));
-    Value first = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, threadId, cst(loc, 0));
-    whenTrue(b, loc, first, [&](OpBuilder &bb, Location l) {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
-      for (int64_t s = 0; s < stages; ++s)
-        initBarrier(l, stageBarrier(l, barriers, cst(l, s)), count);
-    });
-  }
-  if (!ahead.empty() && !ws) {
-    syncThreads(loc); // earlier readers of reused stages are done
-    for (int64_t s = 0; s < distance; ++s) {
-      Value iv = b.create<arith::AddIOp>(loc, lb, b.create<arith::MulIOp>(loc, step, ivConst(s)));
-      issueStage(op, ahead, slice, buffers, iv, cst(loc, s), barriers, tmaOk);
-    }
-  }
+  if (!zeroed.empty())
+    runs = branchUnlessLoopRuns(op, init, p.ws);
+  setUpStages(p, lb, step);
   int64_t extras = 0;
-  if (!ahead.empty()) {
-    init.push_back(ws ? wsStage : cst(loc, 0)); // the stage this iteration reads
+  if (!p.ahead.empty()) {
+    init.push_back(p.ws ? wsStage : cst(loc, 0)); // the stage this iteration reads
     ++extras;
   }
-  if (barriers) {
-    init.push_back(ws ? wsPhase : cst(loc, 0)); // the phase of its mbarrier
+  if (p.barriers) {
+    init.push_back(p.ws ? wsPhase : cst(loc, 0)); // the phase of its mbarrier
     ++extras;
   }
   int64_t accumulateAt = init.size();
@@ -264,6 +388,7 @@ LogicalResult KernelLowering::lowerFor(scf::ForOp op) {
     ++extras;
   }
   auto loop = b.create<scf::ForOp>(loc, lb, scalar(op.getUpperBound()), step, init);
+  int64_t stateAt = init.size() - extras;
   Block *body = loop.getBody();
   OpBuilder::InsertionGuard inner(b);
   b.setInsertionPointToStart(body);
@@ -271,37 +396,12 @@ LogicalResult KernelLowering::lowerFor(scf::ForOp op) {
   unflatten(op.getRegionIterArgs(), loop.getRegionIterArgs().drop_back(extras));
   auto saved = converted;
   Value readStage, phase;
-  if (!ahead.empty()) {
-    readStage = loop.getRegionIterArgs()[init.size() - extras];
-    if (barriers) {
-      phase = loop.getRegionIterArgs()[init.size() - extras + 1];
-      if (ws)
-        waitLoads(loc, loadIndices(op), readStage, phase);
-      else
-        waitBarrier(loc, stageBarrier(loc, barriers, readStage), phase);
-      fenceUnlessTma(loc, tmaOk);
-    } else {
-      b.create<NVVM::CpAsyncWaitGroupOp>(loc, distance - 1);
-      if (llvm::any_of(ahead, [&](LoadOp l) { return layouts.layoutOf(l).warpgroup; }))
-        fenceForAsyncProxy(loc);
-    }
-    if (!ws) {
-      syncThreads(loc);
-      Value next = b.create<arith::AddIOp>(
-          loc, loop.getInductionVar(), b.create<arith::MulIOp>(loc, step, ivConst(distance)));
-      Value sum = b.create<arith::AddIOp>(loc, readStage, cst(loc, distance));
-      Value wraps = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge, sum, cst(loc, stages));
-      Value writeStage = b.create<arith::SelectOp>(
-          loc, wraps, b.create<arith::SubIOp>(loc, sum, cst(loc, stages)), sum);
-      issueStage(op, ahead, slice, buffers, next, writeStage, barriers, tmaOk);
-    }
-    for (auto [load, buffer] : llvm::zip(ahead, buffers))
-      pipelined[load] = stageOf(buffer, readStage, load.getType());
-  }
+  if (!p.ahead.empty())
+    std::tie(readStage, phase) = beginPipelinedIteration(p, loop, stateAt, step);
   for (DotOp dot : zeroedDots)
     wgmmaAccumulate[dot] = loop.getRegionIterArgs()[accumulateAt];
   bool outerDefer = deferWgmmaWait;
-  deferWgmmaWait = overlapMma;
+  deferWgmmaWait = p.overlapMma;
   for (Operation &inner : op.getBody()->without_terminator())
     if (failed(lowerOp(&inner)))
       return failure();
@@ -310,25 +410,12 @@ LogicalResult KernelLowering::lowerFor(scf::ForOp op) {
   waitWgmma(loc);
   auto yield = cast<scf::YieldOp>(op.getBody()->getTerminator());
   SmallVector<Value> yielded = flatten(yield.getOperands(), op.getRegionIterArgs());
-  if (ws) {
-    // This iteration's MMAs are done, or (left in flight) the previous one's.
-    if (!overlapMma) {
-      releaseLoads(loc, loadIndices(op), readStage);
-    } else {
-      Value later = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne,
-                                            loop.getInductionVar(), lb);
-      Value prev = previousStage(loc, readStage);
-      whenTrue(b, loc, later, [&](OpBuilder &bb, Location l) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
-        releaseLoads(l, loadIndices(op), prev);
-      });
-    }
-  }
-  if (!ahead.empty()) {
+  if (p.ws)
+    releaseIterationStages(p, loop, lb, readStage);
+  if (!p.ahead.empty()) {
     auto [next, nextPhase] = advanceStage(loc, readStage, phase ? phase : cst(loc, 0));
     yielded.push_back(next);
-    if (barriers)
+    if (p.barriers)
       yielded.push_back(nextPhase);
   }
   if (!zeroed.empty())
@@ -339,58 +426,17 @@ LogicalResult KernelLowering::lowerFor(scf::ForOp op) {
   b.setInsertionPointToEnd(body);
   b.create<scf::YieldOp>(loc, yielded);
   b.setInsertionPointAfter(loop);
-  if (overlapMma)
+  if (p.overlapMma)
     b.create<NVVM::WgmmaWaitGroupSyncOp>(loc, 0); // the last iteration's MMAs
-  if (ws) {
-    Value endStage = loop.getResults()[init.size() - extras];
-    Value endPhase = loop.getResults()[init.size() - extras + 1];
-    if (overlapMma) {
-      Value ran = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, lb,
-                                          scalar(op.getUpperBound()));
-      Value last = previousStage(loc, endStage);
-      whenTrue(b, loc, ran, [&](OpBuilder &bb, Location l) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
-        releaseLoads(l, loadIndices(op), last);
-      });
-    }
-    for (LoadOp load : ahead)
-      pipelined.erase(load);
-    wsStage = endStage;
-    wsPhase = endPhase;
-  } else if (!ahead.empty()) {
-    // Copies past the end were never issued; drain the (empty) groups and let every
-    // thread finish reading before the stages are reused.
-    b.create<NVVM::CpAsyncWaitGroupOp>(loc, 0);
-    syncThreads(loc);
-    for (LoadOp load : ahead) {
-      pipelined.erase(load);
-      tensorMaps.erase(load);
-    }
-    // The stages, their mbarriers (invalidated first, as PTX requires before their
-    // memory is reused) and the tensor-map staging are free for later loops; the
-    // next user's prologue barrier orders its writes after this.
-    if (barriers) {
-      Value first =
-          b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, threadId, cst(loc, 0));
-      whenTrue(b, loc, first, [&](OpBuilder &bb, Location l) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(bb.getInsertionBlock(), bb.getInsertionPoint());
-        for (int64_t s = 0; s < stages; ++s)
-          asmVoid(l, "mbarrier.inval.shared::cta.b64 [$0];", "r",
-                  {stageBarrier(l, barriers, cst(l, s))});
-      });
-    }
-    persistentBytes = arenaMark;
-  }
+  finishPipelinedLoop(p, loop, stateAt, lb, arenaMark);
   SmallVector<Value> results(loop.getResults().drop_back(extras));
   if (runs) {
     SmallVector<Value> out = results;
-    if (ws)
+    if (p.ws)
       out.append({wsStage, wsPhase});
     b.create<scf::YieldOp>(loc, out);
     results.assign(runs.getResults().begin(), runs.getResults().end());
-    if (ws) {
+    if (p.ws) {
       wsPhase = results.pop_back_val();
       wsStage = results.pop_back_val();
     }
