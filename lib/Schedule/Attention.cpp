@@ -1,5 +1,6 @@
 //===- Attention.cpp - the IO-aware schedule of tiled attention -------------===//
 #include "kiln/Schedule/Attention.h"
+#include "kiln/Target/Chips.h"
 
 #include <algorithm>
 #include <cmath>
@@ -9,15 +10,13 @@
 namespace kiln::schedule {
 
 std::optional<Chip> lookupChip(const std::string &name) {
-  // L2: about 10 TB/s on H100, 5 on A100. MMA: the dense bf16 rate cuBLAS reaches (H100
-  // ~790 of 989 TFLOP/s, A100 ~280 of 312). Rows to saturate: calibrated on Kiln's H100
-  // attention measurements (docs/attention-schedule.md), as is the H100's register base
-  // (ptxas counts of Kiln's wgmma kernels); the A100's is an earlier, looser estimate.
-  if (name == "sm_90a")
-    return Chip{name, 228 * 1024, 227 * 1024, 65536, 2048, 10.0e12, 790e12, 512, 48, true, true};
-  if (name == "sm_80")
-    return Chip{name, 164 * 1024, 163 * 1024, 65536, 2048, 5.0e12, 280e12, 512, 75, false, false};
-  return std::nullopt;
+  const target::GPUTarget *t = target::lookupGPUTarget(name);
+  if (!t || !t->schedule)
+    return std::nullopt;
+  const target::ScheduleFacts &f = *t->schedule;
+  return Chip{name,           f.sharedPerSM,       t->sharedMemoryBytes, f.registersPerSM,
+              f.threadsPerSM, f.l2BytesPerSecond,  f.mmaFlopsPerSecond,  f.rowsToSaturate,
+              f.registerBase, f.producerWarpgroup, f.warpgroupMma};
 }
 
 int64_t registerBudget(int64_t registers, int64_t threads) {

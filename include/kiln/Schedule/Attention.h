@@ -19,7 +19,8 @@
 
 namespace kiln::schedule {
 
-/// What the model needs to know of a chip.
+/// What the model needs to know of a chip: a view of the chip table's entry
+/// (kiln/Target/Chips.h), where the facts live.
 struct Chip {
   std::string name;
   int64_t sharedPerSM;      ///< bytes of shared memory per SM
@@ -46,7 +47,8 @@ int64_t registerBudget(int64_t registers, int64_t threads);
 constexpr int64_t kProducerThreads = 128, kProducerRegisters = 56;
 int64_t consumerRegisters(int64_t consumers);
 
-/// sm_90a (H100 SXM) or sm_80 (A100); nullopt for others.
+/// The chip table's entry for `name` where it has schedule facts (sm_90a, sm_80);
+/// nullopt for others.
 std::optional<Chip> lookupChip(const std::string &name);
 
 /// One candidate schedule and what the model says of it.

@@ -1,14 +1,14 @@
 //===- GPU.h - the GPU chips Kiln compiles for, and steps every GPU pipeline shares -===//
 //
-// One table says what each chip offers a kernel (threads per warp/wavefront/sub-group,
-// workgroup memory, banks, threads per workgroup); the NVIDIA, AMD and Intel pipelines read
-// it, so a limit is written once. The helpers below run the target-neutral part of a GPU
-// pipeline: distribution over threads (kiln-lower-to-gpu) and serialisation of the
-// gpu.module (gpu-module-to-binary).
+// The chips and their facts are the one table of kiln/Target/Chips.h. The helpers below
+// run the target-neutral part of a GPU pipeline: distribution over threads
+// (kiln-lower-to-gpu) and serialisation of the gpu.module (gpu-module-to-binary).
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_TARGET_GPU_H
 #define KILN_TARGET_GPU_H
+
+#include "kiln/Target/Chips.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
@@ -19,27 +19,6 @@
 #include <vector>
 
 namespace kiln::target {
-
-enum class Vendor { NVIDIA, AMD, Intel };
-const char *vendorName(Vendor vendor);
-
-/// What one chip offers a kernel.
-struct GPUTarget {
-  const char *chip;          ///< LLVM's name: sm_90a, gfx942, pvc, ...
-  Vendor vendor;
-  const char *family;        ///< for people: "Hopper (H100)", "CDNA3 (MI300)", ...
-  int subgroupSize;          ///< threads per warp / wavefront / sub-group
-  int64_t sharedMemoryBytes; ///< workgroup memory (shared/LDS/SLM) one kernel may use
-  int sharedMemoryBanks;     ///< 4-byte banks
-  int maxThreads;            ///< threads per workgroup
-  const char *mma;           ///< kiln-lower-to-gpu's `mma` for kiln.dot; "" = FMA loop
-  int maxCluster = 1;        ///< thread blocks one program may span (a cluster); 1 = none
-};
-
-/// Every GPU chip, NVIDIA first.
-const std::vector<GPUTarget> &gpuTargets();
-/// The chip named `chip`, or null.
-const GPUTarget *lookupGPUTarget(llvm::StringRef chip);
 
 /// Launch and resource facts of one compiled kernel; -1 where the target does not say.
 struct KernelResources {

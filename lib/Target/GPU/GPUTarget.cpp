@@ -1,4 +1,4 @@
-//===- GPUTarget.cpp - GPU chip table and the pipeline steps all GPU targets share -===//
+//===- GPUTarget.cpp - the pipeline steps all GPU targets share ------------===//
 #include "kiln/Target/GPU.h"
 
 #include "passes/Passes.h"
@@ -12,46 +12,6 @@
 using namespace mlir;
 
 namespace kiln::target {
-
-const char *vendorName(Vendor vendor) {
-  switch (vendor) {
-  case Vendor::NVIDIA:
-    return "NVIDIA";
-  case Vendor::AMD:
-    return "AMD";
-  case Vendor::Intel:
-    return "Intel";
-  }
-  return "?";
-}
-
-const std::vector<GPUTarget> &gpuTargets() {
-  // Workgroup memory one kernel may use: on NVIDIA the dynamic shared memory a block may
-  // opt into (163 KiB on A100, 227 KiB on H100), a CU's 64 KiB LDS on AMD (an RDNA3 WGP
-  // has 128 KiB but a workgroup gets 64), 128 KiB of SLM per Xe-core on Intel. sm_90a adds
-  // warpgroup MMAs to mma.sync. AMD uses MFMA (CDNA) and WMMA (RDNA3); Intel DPAS with
-  // operands by 2D block reads (both chips: sub-group 16, 8x16x16). Thread-block
-  // clusters (a program spread over blocks sharing distributed shared memory) are
-  // Hopper's: up to 16 blocks (above 8 the launcher opts in; the CUDA runtime does).
-  static const std::vector<GPUTarget> targets = {
-      {"sm_80", Vendor::NVIDIA, "Ampere (A100)", 32, 163 * 1024, 32, 1024, "nvidia-m16n8k16", 1},
-      {"sm_90a", Vendor::NVIDIA, "Hopper (H100)", 32, 227 * 1024, 32, 1024, "nvidia-wgmma", 16},
-      {"gfx90a", Vendor::AMD, "CDNA2 (MI200)", 64, 64 * 1024, 32, 1024, "amd-mfma", 1},
-      {"gfx942", Vendor::AMD, "CDNA3 (MI300)", 64, 64 * 1024, 32, 1024, "amd-mfma", 1},
-      {"gfx1100", Vendor::AMD, "RDNA3 (RX 7900)", 32, 64 * 1024, 32, 1024, "amd-wmma", 1},
-      {"pvc", Vendor::Intel, "Xe-HPC (Data Center GPU Max)", 16, 128 * 1024, 16, 1024,
-       "intel-dpas", 1},
-      {"bmg", Vendor::Intel, "Xe2 (Battlemage)", 16, 128 * 1024, 16, 1024, "intel-dpas", 1},
-  };
-  return targets;
-}
-
-const GPUTarget *lookupGPUTarget(llvm::StringRef chip) {
-  for (const GPUTarget &t : gpuTargets())
-    if (chip == t.chip)
-      return &t;
-  return nullptr;
-}
 
 void addDistribution(OpPassManager &pm, const GPUTarget &target, int64_t threads,
                      const LoweringKnobs &knobs) {
