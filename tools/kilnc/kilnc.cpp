@@ -76,7 +76,6 @@ static cl::opt<std::string> configArg(
              "(see include/kiln/Driver/KernelConfig.h); the flags above override its fields"),
     cl::value_desc("FILE|JSON"), cl::cat(category));
 
-
 static int fail(const Twine &message) {
   WithColor::error(errs(), "kilnc") << message << "\n";
   return 1;
