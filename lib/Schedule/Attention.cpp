@@ -13,10 +13,7 @@ std::optional<Chip> lookupChip(const std::string &name) {
   const target::GPUTarget *t = target::lookupGPUTarget(name);
   if (!t || !t->schedule)
     return std::nullopt;
-  const target::ScheduleFacts &f = *t->schedule;
-  return Chip{name,           f.sharedPerSM,       t->sharedMemoryBytes, f.registersPerSM,
-              f.threadsPerSM, f.l2BytesPerSecond,  f.mmaFlopsPerSecond,  f.rowsToSaturate,
-              f.registerBase, f.producerWarpgroup, f.warpgroupMma};
+  return Chip{{*t->schedule}, name, t->sharedMemoryBytes};
 }
 
 int64_t registerBudget(int64_t registers, int64_t threads) {

@@ -12,6 +12,8 @@
 #ifndef KILN_SCHEDULE_ATTENTION_H
 #define KILN_SCHEDULE_ATTENTION_H
 
+#include "kiln/Target/Chips.h"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -21,19 +23,9 @@ namespace kiln::schedule {
 
 /// What the model needs to know of a chip: a view of the chip table's entry
 /// (kiln/Target/Chips.h), where the facts live.
-struct Chip {
+struct Chip : target::ScheduleFacts {
   std::string name;
-  int64_t sharedPerSM;      ///< bytes of shared memory per SM
   int64_t sharedPerProgram; ///< bytes one program may use
-  int64_t registersPerSM;   ///< 32-bit registers
-  int64_t threadsPerSM;
-  double l2BytesPerSecond;
-  double mmaFlopsPerSecond; ///< dense bf16 rate the MMAs reach
-  int64_t rowsToSaturate;   ///< query rows in flight per SM that keep the MMAs busy
-  int64_t registerBase;     ///< registers a thread needs besides its S, P and O tiles
-  bool producerWarpgroup;   ///< TMA + setmaxnreg: copies can go to a warpgroup of their own
-  bool warpgroupMma;        ///< wgmma: P·V reads P from registers (else P is staged in
-                            ///< shared memory for mma.sync's operand layout)
 };
 
 /// Registers each of `threads` threads sharing a register file of `registers` may have
